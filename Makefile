@@ -1,0 +1,74 @@
+# hyve - build.  `make` builds build/hyve (static), the test guests and the
+# unit tests; `make SAN=1` builds the same tree with ASan+UBSan into
+# build/san/.  `make check` runs the whole suite (tests/run).
+
+CC      ?= cc
+SAN     ?= 0
+ifeq ($(SAN),1)
+O       := build/san
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+STATIC  :=
+else
+O       := build
+SANFLAGS :=
+STATIC  := -static
+endif
+
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
+           -D_GNU_SOURCE -Isrc $(SANFLAGS) -MMD -MP
+LDFLAGS += $(SANFLAGS)
+LDLIBS  += -lpthread
+
+SRCS    := $(sort $(wildcard src/*.c src/vmm/*.c src/dev/*.c src/boot/*.c))
+OBJS    := $(SRCS:%.c=$(O)/%.o)
+LIBOBJS := $(filter-out $(O)/src/main.o,$(OBJS))
+
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/unit/%)
+
+GUEST_SRCS := $(sort $(wildcard tests/guests/*.S))
+GUEST_BINS := $(GUEST_SRCS:tests/guests/%.S=build/guests/%.bin)
+
+BENCH_SRCS := $(sort $(wildcard bench/*.c))
+BENCH_BINS := $(BENCH_SRCS:bench/%.c=build/bench/%)
+
+all: $(O)/hyve $(UNIT_BINS) $(GUEST_BINS) $(BENCH_BINS)
+
+$(O)/hyve: $(OBJS)
+	$(CC) $(LDFLAGS) $(STATIC) -o $@ $^ $(LDLIBS)
+
+$(O)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(O)/libhyve.a: $(LIBOBJS)
+	rm -f $@ && ar rcs $@ $^
+
+# Unit tests: cmocka, linked against every object but main.o.
+$(O)/tests/unit/%: tests/unit/%.c $(O)/libhyve.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(O)/libhyve.a $(LDFLAGS) $(LDLIBS) -lcmocka
+
+# Test guests: flat binaries assembled with GNU as, linked at their load
+# address (tests/guests/guest.ld; 0x7c00 unless the source says otherwise).
+build/guests/%.bin: tests/guests/%.S tests/guests/guest.ld
+	@mkdir -p $(dir $@)
+	$(CC) -c -nostdlib -m32 -o build/guests/$*.o $<
+	ld -m elf_i386 -T tests/guests/guest.ld -o build/guests/$*.elf build/guests/$*.o
+	objcopy -O binary build/guests/$*.elf $@
+
+# Benchmarks' helper programs (a raw KVM loop, ...): plain, static.
+build/bench/%: bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -std=gnu11 -Wall -Wextra -Werror -static -o $@ $< -lpthread
+
+check: all
+	bash tests/run
+
+clean:
+	rm -rf build
+
+.PHONY: all check clean
+.SECONDARY:
+-include $(OBJS:.o=.d) $(UNIT_BINS:=.d)

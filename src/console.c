@@ -1,0 +1,337 @@
+/*
+ * console.c - console backends (see console.h).
+ *
+ * Output goes into a buffer under a mutex; console_flush() writes it out.
+ * Input is read by the main loop into a small ring that devices consume.
+ * For stdio on a tty, the terminal is put in raw mode and restored on every
+ * way out (normal exit, error, fatal signal).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+#include "console.h"
+#include "err.h"
+
+#define CON_OUT_SIZE	4096
+#define CON_IN_SIZE	4096
+#define CON_MAX_NOTIFY	4
+#define CON_ESCAPE	0x01	/* Ctrl-A */
+
+enum con_kind { CON_STDIO, CON_FILE, CON_NONE, CON_MEMORY };
+
+struct console {
+	enum con_kind kind;
+	int in_fd, out_fd;
+	pthread_mutex_t lock;
+	unsigned char out[CON_OUT_SIZE];
+	size_t out_len;
+	unsigned char in[CON_IN_SIZE];	/* ring */
+	size_t in_head, in_len;
+	bool escape;			/* last byte typed was Ctrl-A */
+	bool tty;
+	struct { void (*fn)(void *); void *arg; } notify[CON_MAX_NOTIFY];
+	int nnotify;
+	/* CON_MEMORY: everything written, NUL-terminated */
+	char *mem;
+	size_t mem_len, mem_cap;
+};
+
+/* The saved terminal, for console_restore_tty_async(). */
+static struct termios con_saved_tio;
+static volatile sig_atomic_t con_tty_raw;
+static int con_tty_fd = -1;
+
+static struct console *con_alloc(enum con_kind kind)
+{
+	struct console *con = calloc(1, sizeof(*con));
+
+	if (!con)
+		return NULL;
+	con->kind = kind;
+	con->in_fd = con->out_fd = -1;
+	pthread_mutex_init(&con->lock, NULL);
+	return con;
+}
+
+static int con_raw_tty(struct console *con)
+{
+	struct termios tio;
+
+	if (tcgetattr(con->in_fd, &con_saved_tio) < 0)
+		return err_set(-errno, "cannot read terminal settings: %s", strerror(errno));
+	tio = con_saved_tio;
+	cfmakeraw(&tio);
+	tio.c_oflag |= OPOST | ONLCR;	/* guest "\n" still starts a new line */
+	con_tty_fd = con->in_fd;
+	if (tcsetattr(con->in_fd, TCSAFLUSH, &tio) < 0)
+		return err_set(-errno, "cannot set terminal raw: %s", strerror(errno));
+	con_tty_raw = 1;
+	con->tty = true;
+	return 0;
+}
+
+int console_open(struct console **out, const char *spec)
+{
+	struct console *con;
+	int r;
+
+	if (!spec || !strcmp(spec, "stdio")) {
+		con = con_alloc(CON_STDIO);
+		if (!con)
+			return err_set(-ENOMEM, "out of memory");
+		con->in_fd = STDIN_FILENO;
+		con->out_fd = STDOUT_FILENO;
+		if (isatty(con->in_fd) && (r = con_raw_tty(con)) < 0) {
+			console_close(con);
+			return r;
+		}
+		/* Never let a full pipe or a slow terminal block reading input. */
+		fcntl(con->in_fd, F_SETFL, fcntl(con->in_fd, F_GETFL) | O_NONBLOCK);
+	} else if (!strncmp(spec, "file=", 5) && spec[5]) {
+		con = con_alloc(CON_FILE);
+		if (!con)
+			return err_set(-ENOMEM, "out of memory");
+		con->out_fd = open(spec + 5, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (con->out_fd < 0) {
+			r = err_set(-errno, "--console: cannot open %s: %s", spec + 5,
+				    strerror(errno));
+			console_close(con);
+			return r;
+		}
+	} else if (!strcmp(spec, "none")) {
+		con = con_alloc(CON_NONE);
+		if (!con)
+			return err_set(-ENOMEM, "out of memory");
+	} else {
+		return err_set(-EINVAL, "--console: unknown backend '%s' (stdio, file=PATH or none)",
+			       spec);
+	}
+	*out = con;
+	return 0;
+}
+
+void console_restore_tty_async(void)
+{
+	if (con_tty_raw) {
+		tcsetattr(con_tty_fd, TCSAFLUSH, &con_saved_tio);
+		con_tty_raw = 0;
+	}
+}
+
+void console_close(struct console *con)
+{
+	if (!con)
+		return;
+	console_flush(con);
+	if (con->tty)
+		console_restore_tty_async();
+	if (con->kind == CON_STDIO && con->in_fd >= 0)
+		fcntl(con->in_fd, F_SETFL, fcntl(con->in_fd, F_GETFL) & ~O_NONBLOCK);
+	if (con->kind == CON_FILE && con->out_fd >= 0)
+		close(con->out_fd);
+	pthread_mutex_destroy(&con->lock);
+	free(con->mem);
+	free(con);
+}
+
+/* Write all of buf to fd; output errors (closed stdout) drop the bytes. */
+static void con_write_all(int fd, const unsigned char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN) {
+			usleep(1000);
+			continue;
+		}
+		if (n <= 0)
+			return;
+		buf += n;
+		len -= n;
+	}
+}
+
+static void con_mem_append(struct console *con, const void *buf, size_t len)
+{
+	if (con->mem_len + len + 1 > con->mem_cap) {
+		size_t cap = (con->mem_len + len + 1) * 2;
+		char *n = realloc(con->mem, cap);
+		if (!n)
+			return;
+		con->mem = n;
+		con->mem_cap = cap;
+	}
+	memcpy(con->mem + con->mem_len, buf, len);
+	con->mem_len += len;
+	con->mem[con->mem_len] = '\0';
+}
+
+/* Called with con->lock held. */
+static void con_flush_locked(struct console *con)
+{
+	if (con->out_len && con->out_fd >= 0)
+		con_write_all(con->out_fd, con->out, con->out_len);
+	con->out_len = 0;
+}
+
+void console_put(struct console *con, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+
+	if (con->kind == CON_NONE)
+		return;
+	pthread_mutex_lock(&con->lock);
+	if (con->kind == CON_MEMORY) {
+		con_mem_append(con, buf, len);
+	} else {
+		while (len > 0) {
+			size_t n = CON_OUT_SIZE - con->out_len;
+			if (n > len)
+				n = len;
+			memcpy(con->out + con->out_len, p, n);
+			con->out_len += n;
+			p += n;
+			len -= n;
+			if (con->out_len == CON_OUT_SIZE)
+				con_flush_locked(con);
+		}
+	}
+	pthread_mutex_unlock(&con->lock);
+}
+
+void console_flush(struct console *con)
+{
+	pthread_mutex_lock(&con->lock);
+	con_flush_locked(con);
+	pthread_mutex_unlock(&con->lock);
+}
+
+int console_getc(struct console *con)
+{
+	int c = -1;
+
+	pthread_mutex_lock(&con->lock);
+	if (con->in_len) {
+		c = con->in[con->in_head];
+		con->in_head = (con->in_head + 1) % CON_IN_SIZE;
+		con->in_len--;
+	}
+	pthread_mutex_unlock(&con->lock);
+	return c;
+}
+
+bool console_has_input(struct console *con)
+{
+	bool r;
+
+	pthread_mutex_lock(&con->lock);
+	r = con->in_len > 0;
+	pthread_mutex_unlock(&con->lock);
+	return r;
+}
+
+int console_on_input(struct console *con, void (*fn)(void *arg), void *arg)
+{
+	if (con->nnotify == CON_MAX_NOTIFY)
+		return err_set(-ENOSPC, "too many console input listeners");
+	con->notify[con->nnotify].fn = fn;
+	con->notify[con->nnotify].arg = arg;
+	con->nnotify++;
+	return 0;
+}
+
+/* Queue input bytes (lock held); bytes beyond the ring's room are dropped. */
+static void con_queue_locked(struct console *con, const unsigned char *buf, size_t len)
+{
+	for (size_t i = 0; i < len && con->in_len < CON_IN_SIZE; i++) {
+		con->in[(con->in_head + con->in_len) % CON_IN_SIZE] = buf[i];
+		con->in_len++;
+	}
+}
+
+static void con_notify(struct console *con)
+{
+	for (int i = 0; i < con->nnotify; i++)
+		con->notify[i].fn(con->notify[i].arg);
+}
+
+int console_input_fd(struct console *con)
+{
+	return con->kind == CON_STDIO ? con->in_fd : -1;
+}
+
+int console_input_ready(struct console *con)
+{
+	unsigned char buf[256], keep[256];
+	size_t nkeep = 0;
+	int quit = 0;
+	ssize_t n;
+
+	/* Leave room: do not read more than the guest has room to take. */
+	pthread_mutex_lock(&con->lock);
+	size_t room = CON_IN_SIZE - con->in_len;
+	pthread_mutex_unlock(&con->lock);
+	if (room == 0 || con->in_fd < 0)
+		return 0;
+	n = read(con->in_fd, buf, room < sizeof(buf) ? room : sizeof(buf));
+	if (n == 0) {			/* EOF: stop polling stdin */
+		con->in_fd = -1;
+		return 0;
+	}
+	if (n < 0)
+		return 0;
+	for (ssize_t i = 0; i < n; i++) {
+		unsigned char c = buf[i];
+		if (!con->tty) {
+			keep[nkeep++] = c;
+		} else if (con->escape) {
+			con->escape = false;
+			if (c == 'x' || c == 'X')
+				quit = 1;
+			else if (c == CON_ESCAPE)
+				keep[nkeep++] = c;
+		} else if (c == CON_ESCAPE) {
+			con->escape = true;
+		} else {
+			keep[nkeep++] = c;
+		}
+	}
+	if (nkeep) {
+		pthread_mutex_lock(&con->lock);
+		con_queue_locked(con, keep, nkeep);
+		pthread_mutex_unlock(&con->lock);
+		con_notify(con);
+	}
+	return quit;
+}
+
+struct console *console_new_memory(void)
+{
+	return con_alloc(CON_MEMORY);
+}
+
+const char *console_memory_output(struct console *con, size_t *len)
+{
+	const char *r;
+
+	pthread_mutex_lock(&con->lock);
+	if (len)
+		*len = con->mem_len;
+	r = con->mem ? con->mem : "";
+	pthread_mutex_unlock(&con->lock);
+	return r;
+}
+
+void console_memory_input(struct console *con, const void *buf, size_t len)
+{
+	pthread_mutex_lock(&con->lock);
+	con_queue_locked(con, buf, len);
+	pthread_mutex_unlock(&con->lock);
+	con_notify(con);
+}

@@ -1,0 +1,87 @@
+/*
+ * iobus.h - the port-I/O and MMIO buses.
+ *
+ * A bus is a sorted table of non-overlapping address ranges.  A device
+ * registers a range with a name, the directions it accepts, a handler and an
+ * opaque argument; an exit handler then calls iobus_access() with the guest's
+ * address, width and value, and the bus calls the device.  Both the port bus
+ * (addresses 0..0xffff, widths 1/2/4) and the MMIO bus (guest-physical
+ * addresses, widths 1..8) are instances of this one structure.
+ *
+ * Ranges are registered while the VM is being built, before any vCPU runs;
+ * after that the table is read-only and lookups take no lock.  Handlers may
+ * be called from several vCPU threads at once: a device locks its own state.
+ */
+#ifndef HYVE_IOBUS_H
+#define HYVE_IOBUS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define IO_READ  0x1	/* range accepts IN / MMIO reads */
+#define IO_WRITE 0x2	/* range accepts OUT / MMIO writes */
+
+/*
+ * A device's access handler.  offset is relative to the registered base;
+ * size is the access width in bytes (1..8).  For a write *val holds the value,
+ * already masked to size; for a read the handler stores the result in *val
+ * (the bus masks it to size).  Return 0, or a negative errno to refuse the
+ * access, which is then treated like an access to an unclaimed address.
+ */
+typedef int (*io_handler_fn)(void *arg, bool write, uint64_t offset,
+			     unsigned size, uint64_t *val);
+
+struct io_range {
+	char name[24];
+	uint64_t base;
+	uint64_t len;
+	unsigned flags;		/* IO_READ | IO_WRITE */
+	io_handler_fn fn;
+	void *arg;
+	/* statistics, updated with relaxed atomics */
+	uint64_t reads, writes;
+	uint64_t ns;		/* time spent in the handler (with timing on) */
+};
+
+struct iobus {
+	const char *name;	/* "pio" or "mmio" */
+	uint64_t limit;		/* highest valid address + 1 (0 = 2^64) */
+	unsigned max_size;	/* widest access: 4 for ports, 8 for MMIO */
+	struct io_range *ranges; /* sorted by base */
+	int nranges, cap;
+	bool timing;		/* measure handler time (--stats) */
+	uint64_t unclaimed_reads, unclaimed_writes;
+};
+
+void iobus_init(struct iobus *bus, const char *name, uint64_t limit,
+		unsigned max_size);
+void iobus_destroy(struct iobus *bus);
+
+/*
+ * Claim [base, base+len) for a device.  Refused with -EEXIST (naming the
+ * device that holds it) if it overlaps a registered range, -EINVAL for an
+ * empty or out-of-bus range or no direction.
+ */
+int iobus_register(struct iobus *bus, const char *name, uint64_t base,
+		   uint64_t len, unsigned flags, io_handler_fn fn, void *arg);
+
+/* The range containing every byte of [addr, addr+size), or NULL. */
+const struct io_range *iobus_find(const struct iobus *bus, uint64_t addr,
+				  unsigned size);
+
+/*
+ * Perform one access.  Returns 0 if a device handled it, -ENOENT if nothing
+ * claims it (a read then yields all ones, a write is dropped; both counted),
+ * -EINVAL for a width the bus does not carry.  *val is masked to size both
+ * ways.
+ */
+int iobus_access(struct iobus *bus, bool write, uint64_t addr, unsigned size,
+		 uint64_t *val);
+
+/* All ones in the low size bytes. */
+static inline uint64_t io_mask(unsigned size)
+{
+	return size >= 8 ? ~0ULL : (1ULL << (size * 8)) - 1;
+}
+
+#endif

@@ -1,0 +1,17 @@
+/* util.h - small parsers shared by the command line and the loaders. */
+#ifndef HYVE_UTIL_H
+#define HYVE_UTIL_H
+
+#include <stdint.h>
+
+/*
+ * Parse a size: decimal digits with an optional K, M, G or T suffix
+ * (powers of 1024; "KiB"-style and "B" suffixes also accepted).
+ * Returns 0, or -EINVAL (not a size) / -ERANGE (overflow).
+ */
+int parse_size(const char *s, uint64_t *out);
+
+/* Parse an unsigned number: decimal, or hex with 0x.  0 or -EINVAL/-ERANGE. */
+int parse_u64(const char *s, uint64_t *out);
+
+#endif

@@ -1,0 +1,115 @@
+/*
+ * vm.h - one virtual machine: its KVM handles, guest RAM, buses, console,
+ * vCPU threads and the reason it stopped.
+ *
+ * Devices see only the vm_* calls below: register a port or MMIO range,
+ * reach the console, translate a guest-physical address, or ask the VM to
+ * stop (reset, power off).
+ */
+#ifndef HYVE_VM_H
+#define HYVE_VM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <pthread.h>
+#include "iobus.h"
+#include "vmm/vmm.h"
+
+struct console;
+struct vcpu;
+
+/*
+ * How a VM ends; also hyve's exit status (README: "Exit status").
+ * Ordered by precedence: when two things stop the VM, the first recorded
+ * wins.
+ */
+enum vm_stop {
+	VM_RUNNING	= -1,
+	VM_POWEROFF	= 0,	/* guest powered off */
+	VM_ERROR	= 1,	/* hyve's own error, or the user stopped it */
+	VM_RESET	= 2,	/* guest asked for a reset / reboot */
+	VM_TRIPLEFAULT	= 3,	/* KVM_EXIT_SHUTDOWN */
+	VM_GUEST_FATAL	= 4,	/* strict-I/O violation, unhandled exit, ... */
+};
+
+/* Guest RAM layout: a PC-like map with the legacy hole and the PCI hole. */
+#define GUEST_LOW_END		0xA0000ULL	/* 640 KiB */
+#define GUEST_HIGH_START	0x100000ULL	/* 1 MiB */
+#define GUEST_PCI_HOLE		0xC0000000ULL	/* 3 GiB: RAM stops here ... */
+#define GUEST_4G		0x100000000ULL	/* ... and resumes at 4 GiB */
+
+struct mem_region {
+	uint64_t gpa;
+	uint64_t size;
+	uint8_t *host;
+};
+
+struct vm_config {
+	uint64_t mem_size;	/* bytes of guest RAM */
+	int ncpus;
+	bool strict_io;
+	bool stats;
+	const char *console;	/* --console spec */
+};
+
+struct vm {
+	struct vm_config cfg;
+	struct vmm vmm;			/* KVM handles (src/vmm) */
+	uint8_t *ram;			/* host mapping of all guest RAM */
+	struct mem_region mem[3];	/* low, high, above 4G */
+	int nmem;
+	struct iobus pio, mmio;
+	struct console *con;
+	struct vcpu *vcpus;
+	int ncpus;
+
+	pthread_mutex_t drain_lock;	/* one consumer of the coalesced ring */
+
+	/* stopping */
+	pthread_mutex_t stop_lock;
+	pthread_cond_t stop_cond;
+	enum vm_stop stop;		/* VM_RUNNING until something stops it */
+	char stop_msg[2048];		/* what main prints, "" for none */
+	int stop_efd;			/* eventfd: main loop wakes on stop */
+};
+
+/* Device-facing calls. */
+int vm_register_pio(struct vm *vm, const char *name, uint16_t port,
+		    uint16_t len, unsigned flags, io_handler_fn fn, void *arg);
+int vm_register_mmio(struct vm *vm, const char *name, uint64_t gpa,
+		     uint64_t len, unsigned flags, io_handler_fn fn, void *arg);
+struct console *vm_console(struct vm *vm);
+/*
+ * Let KVM queue guest writes to [port, port+len) in its coalesced ring
+ * instead of exiting to user space; hyve replays them, in order, before it
+ * handles the next exit and at least every few milliseconds.  Reads still
+ * exit.  Only for ranges whose writes need no immediate answer.
+ */
+int vm_coalesce_pio(struct vm *vm, uint16_t port, uint16_t len);
+
+/*
+ * Ask every vCPU to stop, recording why (first caller wins).  msg may be
+ * NULL.  Safe from any thread.
+ */
+void vm_request_stop(struct vm *vm, enum vm_stop why, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+bool vm_stopping(struct vm *vm);
+void vm_wait_stopped(struct vm *vm);	/* block until something stops the VM */
+
+/*
+ * The one checked accessor for guest memory: a host pointer to
+ * [gpa, gpa+len) if it lies wholly inside one RAM region, else NULL.
+ * Overflow-safe for any gpa and len.
+ */
+void *vm_gpa(struct vm *vm, uint64_t gpa, uint64_t len);
+
+/* Build / run / tear down (main.c's view). */
+int vm_create(struct vm *vm, const struct vm_config *cfg);
+int vm_run(struct vm *vm);		/* returns when the VM stopped */
+void vm_destroy(struct vm *vm);
+/* --stats: exits per reason, accesses per range, handler time. */
+void vm_print_stats(struct vm *vm, FILE *f);
+
+#endif

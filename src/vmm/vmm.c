@@ -1,0 +1,227 @@
+/*
+ * vmm.c - the KVM layer: /dev/kvm, the VM and its vCPUs.  No other file
+ * issues KVM ioctls.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include "err.h"
+#include "vmm/vmm.h"
+
+/* Where KVM may put the real-mode TSS and identity map (VMX needs both). */
+#define VMM_TSS_ADDR		0xfffbd000UL
+#define VMM_IDENTITY_MAP_ADDR	0xfffbc000UL
+
+struct vmm_cap {
+	int cap;
+	const char *name;
+};
+
+/* The capabilities hyve relies on; a missing one is named in the error. */
+static const struct vmm_cap vmm_required_caps[] = {
+	{ KVM_CAP_USER_MEMORY,		"KVM_CAP_USER_MEMORY" },
+	{ KVM_CAP_IMMEDIATE_EXIT,	"KVM_CAP_IMMEDIATE_EXIT" },
+	{ KVM_CAP_SET_TSS_ADDR,		"KVM_CAP_SET_TSS_ADDR" },
+	{ KVM_CAP_COALESCED_MMIO,	"KVM_CAP_COALESCED_MMIO" },
+	{ KVM_CAP_COALESCED_PIO,	"KVM_CAP_COALESCED_PIO" },
+};
+
+static int vmm_open_dev(const char *path)
+{
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+
+	if (fd >= 0)
+		return fd;
+	switch (errno) {
+	case ENOENT:
+	case ENODEV:
+	case ENXIO:
+		return err_set(-errno, "cannot open %s: %s (KVM is not available on this host: is the kvm module loaded?)",
+			       path, strerror(errno));
+	case EACCES:
+	case EPERM:
+		return err_set(-errno, "cannot open %s: %s (run as root or join the group that owns %s)",
+			       path, strerror(errno), path);
+	default:
+		return err_set(-errno, "cannot open %s: %s", path, strerror(errno));
+	}
+}
+
+int vmm_create(struct vmm *vmm, const char *path)
+{
+	int r;
+	size_t i;
+
+	memset(vmm, 0, sizeof(*vmm));
+	vmm->vm_fd = -1;
+	vmm->kvm_fd = vmm_open_dev(path);
+	if (vmm->kvm_fd < 0)
+		return vmm->kvm_fd;
+
+	r = ioctl(vmm->kvm_fd, KVM_GET_API_VERSION, 0);
+	if (r != KVM_API_VERSION) {
+		r = err_set(-ENOTSUP, "%s speaks KVM API %d, hyve needs %d", path, r, KVM_API_VERSION);
+		goto fail;
+	}
+	for (i = 0; i < sizeof(vmm_required_caps) / sizeof(vmm_required_caps[0]); i++) {
+		if (ioctl(vmm->kvm_fd, KVM_CHECK_EXTENSION, vmm_required_caps[i].cap) <= 0) {
+			r = err_set(-ENOTSUP, "%s lacks %s, which hyve needs", path,
+				    vmm_required_caps[i].name);
+			goto fail;
+		}
+	}
+	vmm->coalesced_page = ioctl(vmm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_MMIO);
+
+	vmm->run_size = ioctl(vmm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (vmm->run_size < (int)sizeof(struct kvm_run)) {
+		r = err_set(-EINVAL, "KVM_GET_VCPU_MMAP_SIZE: bad size %d", vmm->run_size);
+		goto fail;
+	}
+
+	do {
+		vmm->vm_fd = ioctl(vmm->kvm_fd, KVM_CREATE_VM, 0);
+	} while (vmm->vm_fd < 0 && errno == EINTR);
+	if (vmm->vm_fd < 0) {
+		r = err_set(-errno, "KVM_CREATE_VM: %s", strerror(errno));
+		goto fail;
+	}
+	if (ioctl(vmm->vm_fd, KVM_SET_TSS_ADDR, VMM_TSS_ADDR) < 0) {
+		r = err_set(-errno, "KVM_SET_TSS_ADDR: %s", strerror(errno));
+		goto fail;
+	}
+	/* Only VMX hosts implement this; elsewhere it is harmless to fail. */
+	{
+		uint64_t idmap = VMM_IDENTITY_MAP_ADDR;
+		(void)ioctl(vmm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &idmap);
+	}
+	return 0;
+fail:
+	vmm_destroy(vmm);
+	return r;
+}
+
+void vmm_destroy(struct vmm *vmm)
+{
+	if (vmm->vm_fd >= 0)
+		close(vmm->vm_fd);
+	if (vmm->kvm_fd >= 0)
+		close(vmm->kvm_fd);
+	vmm->vm_fd = vmm->kvm_fd = -1;
+	vmm->ring = NULL;
+}
+
+int vmm_set_memory(struct vmm *vmm, uint32_t slot, uint64_t gpa,
+		   uint64_t size, void *host)
+{
+	struct kvm_userspace_memory_region region = {
+		.slot = slot,
+		.guest_phys_addr = gpa,
+		.memory_size = size,
+		.userspace_addr = (uintptr_t)host,
+	};
+
+	if (ioctl(vmm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
+		return err_set(-errno, "KVM_SET_USER_MEMORY_REGION (slot %u, 0x%llx+0x%llx): %s",
+			       slot, (unsigned long long)gpa, (unsigned long long)size,
+			       strerror(errno));
+	return 0;
+}
+
+int vmm_vcpu_create(struct vmm *vmm, int id, struct vmm_vcpu *vcpu)
+{
+	void *run;
+
+	vcpu->id = id;
+	vcpu->run = NULL;
+	vcpu->fd = ioctl(vmm->vm_fd, KVM_CREATE_VCPU, id);
+	if (vcpu->fd < 0)
+		return err_set(-errno, "KVM_CREATE_VCPU %d: %s", id, strerror(errno));
+	run = mmap(NULL, vmm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu->fd, 0);
+	if (run == MAP_FAILED) {
+		int e = errno;
+		close(vcpu->fd);
+		vcpu->fd = -1;
+		return err_set(-e, "mmap of vCPU %d's kvm_run: %s", id, strerror(e));
+	}
+	vcpu->run = run;
+
+	/* The coalesced ring is one page of every vCPU mapping; keep vCPU 0's. */
+	if (!vmm->ring && vmm->coalesced_page > 0 &&
+	    (long)(vmm->coalesced_page + 1) * getpagesize() <= vmm->run_size) {
+		vmm->ring = (void *)((char *)run + (long)vmm->coalesced_page * getpagesize());
+		vmm->ring_max = (getpagesize() - sizeof(struct kvm_coalesced_mmio_ring)) /
+				sizeof(struct kvm_coalesced_mmio);
+	}
+	return 0;
+}
+
+void vmm_vcpu_destroy(struct vmm *vmm, struct vmm_vcpu *vcpu)
+{
+	if (vcpu->run) {
+		if (vmm->ring && (char *)vmm->ring >= (char *)vcpu->run &&
+		    (char *)vmm->ring < (char *)vcpu->run + vmm->run_size)
+			vmm->ring = NULL;
+		munmap(vcpu->run, vmm->run_size);
+	}
+	if (vcpu->fd >= 0)
+		close(vcpu->fd);
+	vcpu->run = NULL;
+	vcpu->fd = -1;
+}
+
+int vmm_vcpu_run(struct vmm_vcpu *vcpu)
+{
+	if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
+		if (errno == EINTR || errno == EAGAIN)
+			return -EINTR;
+		return err_set(-errno, "KVM_RUN on vCPU %d: %s", vcpu->id, strerror(errno));
+	}
+	return 0;
+}
+
+#define VMM_REG_IOCTL(fn, req, type, qual)					\
+	int fn(struct vmm_vcpu *vcpu, qual type *p)				\
+	{									\
+		if (ioctl(vcpu->fd, req, p) < 0)				\
+			return err_set(-errno, #req " on vCPU %d: %s",		\
+				       vcpu->id, strerror(errno));		\
+		return 0;							\
+	}
+VMM_REG_IOCTL(vmm_get_regs, KVM_GET_REGS, struct kvm_regs, )
+VMM_REG_IOCTL(vmm_set_regs, KVM_SET_REGS, struct kvm_regs, const)
+VMM_REG_IOCTL(vmm_get_sregs, KVM_GET_SREGS, struct kvm_sregs, )
+VMM_REG_IOCTL(vmm_set_sregs, KVM_SET_SREGS, struct kvm_sregs, const)
+
+int vmm_coalesce(struct vmm *vmm, uint64_t addr, uint32_t len, bool pio)
+{
+	struct kvm_coalesced_mmio_zone zone = {
+		.addr = addr,
+		.size = len,
+		.pio = pio,
+	};
+
+	if (ioctl(vmm->vm_fd, KVM_REGISTER_COALESCED_MMIO, &zone) < 0)
+		return err_set(-errno, "KVM_REGISTER_COALESCED_MMIO (%s 0x%llx+%u): %s",
+			       pio ? "pio" : "mmio", (unsigned long long)addr, len,
+			       strerror(errno));
+	return 0;
+}
+
+bool vmm_coalesced_pop(struct vmm *vmm, struct kvm_coalesced_mmio *out)
+{
+	struct kvm_coalesced_mmio_ring *r = vmm->ring;
+	uint32_t first, last;
+
+	if (!r)
+		return false;
+	first = r->first;
+	last = __atomic_load_n(&r->last, __ATOMIC_ACQUIRE);
+	if (first == last || first >= vmm->ring_max)
+		return false;
+	*out = r->coalesced_mmio[first];
+	__atomic_store_n(&r->first, (first + 1) % vmm->ring_max, __ATOMIC_RELEASE);
+	return true;
+}

@@ -1,0 +1,63 @@
+/*
+ * vmm.h - hyve's KVM layer (what libvmmapi is to bhyve): the only code that
+ * issues ioctls on /dev/kvm, the VM fd and the vCPU fds.  Everything returns
+ * 0 or a negative errno and records a message with err_set().
+ */
+#ifndef HYVE_VMM_H
+#define HYVE_VMM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <linux/kvm.h>
+
+struct vmm {
+	int kvm_fd;
+	int vm_fd;
+	int run_size;			/* size of each vCPU's kvm_run mapping */
+	int coalesced_page;		/* page offset of the ring, 0 if none */
+	struct kvm_coalesced_mmio_ring *ring;	/* mapped with vCPU 0 */
+	unsigned ring_max;		/* entries in the ring */
+};
+
+struct vmm_vcpu {
+	int fd;
+	int id;
+	struct kvm_run *run;
+};
+
+/* Open path (normally /dev/kvm), check the API and capabilities, create a VM. */
+int vmm_create(struct vmm *vmm, const char *path);
+void vmm_destroy(struct vmm *vmm);
+
+/* Map host memory [host, host+size) at guest-physical gpa as slot. */
+int vmm_set_memory(struct vmm *vmm, uint32_t slot, uint64_t gpa,
+		   uint64_t size, void *host);
+
+int vmm_vcpu_create(struct vmm *vmm, int id, struct vmm_vcpu *vcpu);
+void vmm_vcpu_destroy(struct vmm *vmm, struct vmm_vcpu *vcpu);
+
+/* KVM_RUN once.  -EINTR when a signal or immediate_exit interrupted it. */
+int vmm_vcpu_run(struct vmm_vcpu *vcpu);
+
+int vmm_get_regs(struct vmm_vcpu *vcpu, struct kvm_regs *regs);
+int vmm_set_regs(struct vmm_vcpu *vcpu, const struct kvm_regs *regs);
+int vmm_get_sregs(struct vmm_vcpu *vcpu, struct kvm_sregs *sregs);
+int vmm_set_sregs(struct vmm_vcpu *vcpu, const struct kvm_sregs *sregs);
+
+/* Coalesce guest writes to a port range / MMIO range (see vm.h). */
+int vmm_coalesce(struct vmm *vmm, uint64_t addr, uint32_t len, bool pio);
+
+/*
+ * Pop the oldest coalesced write, if any, into *out (port/address, length,
+ * data, pio flag).  Returns true if one was popped.  The caller serialises
+ * consumers.
+ */
+bool vmm_coalesced_pop(struct vmm *vmm, struct kvm_coalesced_mmio *out);
+static inline bool vmm_coalesced_pending(const struct vmm *vmm)
+{
+	const struct kvm_coalesced_mmio_ring *r = vmm->ring;
+	return r && __atomic_load_n(&r->first, __ATOMIC_ACQUIRE) !=
+		    __atomic_load_n(&r->last, __ATOMIC_ACQUIRE);
+}
+
+#endif
