@@ -244,12 +244,28 @@ void vm_drain_coalesced(struct vm *vm)
 	pthread_mutex_unlock(&vm->drain_lock);
 }
 
+enum vm_stop vcpu_handle_exit(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->kvm.run;
+	uint64_t t0 = vcpu->vm->cfg.stats ? now_ns() : 0;
+	unsigned reason, slot;
+	enum vm_stop r;
+
+	vm_drain_coalesced(vcpu->vm);	/* earlier writes happen first */
+	reason = run->exit_reason;
+	slot = reason < VCPU_NR_EXITS ? reason : VCPU_NR_EXITS;
+	r = (slot < VCPU_NR_EXITS && vcpu_exit_handlers[slot] ?
+	     vcpu_exit_handlers[slot] : exit_unknown)(vcpu);
+	vcpu->exits[slot]++;
+	if (t0)
+		vcpu->exit_ns[slot] += now_ns() - t0;
+	return r;
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *vcpu = arg;
 	struct vm *vm = vcpu->vm;
-	struct kvm_run *run = vcpu->kvm.run;
-	bool timing = vm->cfg.stats;
 
 	/*
 	 * Application processors have nothing to run until there is an
@@ -260,32 +276,19 @@ static void *vcpu_thread(void *arg)
 		return NULL;
 	}
 	while (!vm_stopping(vm)) {
-		uint64_t t0 = 0;
-		unsigned reason, slot;
-		enum vm_stop r;
 		int ret = vmm_vcpu_run(&vcpu->kvm);
 
 		if (ret == -EINTR) {
 			/* A kick; immediate_exit stays set only while stopping. */
 			if (!vm_stopping(vm))
-				run->immediate_exit = 0;
+				vcpu->kvm.run->immediate_exit = 0;
 			continue;
 		}
 		if (ret < 0) {
 			vm_request_stop(vm, VM_ERROR, "%s", err_msg());
 			break;
 		}
-		if (timing)
-			t0 = now_ns();
-		vm_drain_coalesced(vm);	/* earlier writes happen first */
-		reason = run->exit_reason;
-		slot = reason < VCPU_NR_EXITS ? reason : VCPU_NR_EXITS;
-		r = (slot < VCPU_NR_EXITS && vcpu_exit_handlers[slot] ?
-		     vcpu_exit_handlers[slot] : exit_unknown)(vcpu);
-		vcpu->exits[slot]++;
-		if (timing)
-			vcpu->exit_ns[slot] += now_ns() - t0;
-		if (r != VM_RUNNING)
+		if (vcpu_handle_exit(vcpu) != VM_RUNNING)
 			break;
 	}
 	return NULL;

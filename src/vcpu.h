@@ -30,6 +30,12 @@ struct vcpu {
  */
 typedef enum vm_stop (*vcpu_exit_fn)(struct vcpu *vcpu);
 
+/*
+ * Handle the exit described in vcpu->kvm.run: replay coalesced writes, then
+ * call the handler for the exit reason.  Returns VM_RUNNING or why to stop.
+ */
+enum vm_stop vcpu_handle_exit(struct vcpu *vcpu);
+
 int vcpu_start(struct vcpu *vcpu);	/* create the thread */
 void vcpu_kick(struct vcpu *vcpu);	/* make KVM_RUN return now */
 const char *vcpu_exit_name(unsigned reason);
