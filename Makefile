@@ -63,12 +63,25 @@ build/bench/%: bench/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -std=gnu11 -Wall -Wextra -Werror -static -o $@ $< -lpthread
 
-check: all
-	bash tests/run
+# Fuzz targets: libFuzzer (clang), each linked with every source but main.c.
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
+FUZZ_CC   ?= clang
+build/fuzz/%: tests/fuzz/%.c $(filter-out src/main.c,$(SRCS))
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -Wall -Wextra -Werror -Wno-unused-parameter \
+		-fsanitize=fuzzer,address,undefined -o $@ $^ -lpthread
+fuzz: $(FUZZ_BINS)
+
+# The whole suite: the normal build and the ASan+UBSan build of the same tree.
+san-unit: $(UNIT_BINS)
+
+check:
+	bash scripts/test.sh
 
 clean:
 	rm -rf build
 
-.PHONY: all check clean
+.PHONY: all check clean fuzz san-unit
 .SECONDARY:
 -include $(OBJS:.o=.d) $(UNIT_BINS:=.d)

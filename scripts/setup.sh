@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# scripts/setup.sh - install what building and testing hyve needs on Debian 12
+# (run as root).  Idempotent: installs only what is missing.
+#   build-essential         gcc, make, binutils (as/ld/objcopy build the test guests)
+#   libcmocka-dev           unit tests
+#   clang libclang-rt-14-dev  libFuzzer targets
+#   qemu-system-x86 seabios the nested-KVM test rig, and the peer in bench/
+#   busybox-static cpio     the rig's initramfs
+set -euo pipefail
+
+pkgs=(build-essential libcmocka-dev clang libclang-rt-14-dev qemu-system-x86
+      seabios busybox-static cpio)
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "setup: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
