@@ -1,0 +1,27 @@
+/*
+ * i8042.h - a minimal PS/2 keyboard controller: no keyboard, no mouse, but
+ * the command byte, self-tests and the reset line.
+ */
+#ifndef HYVE_DEV_I8042_H
+#define HYVE_DEV_I8042_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define I8042_DATA_PORT	0x60
+#define I8042_CMD_PORT	0x64	/* status on read, command on write */
+
+struct i8042;
+
+/* reset(arg) is called (without the device lock) when the guest pulses
+ * the CPU reset line, e.g. `out 0x64, 0xfe`. */
+int i8042_create(struct i8042 **out, void (*reset)(void *arg), void *arg);
+void i8042_destroy(struct i8042 *k);
+
+/* Port handlers (io_handler_fn); arg is the struct i8042. */
+int i8042_data_io(void *arg, bool write, uint64_t offset, unsigned size,
+		  uint64_t *val);
+int i8042_cmd_io(void *arg, bool write, uint64_t offset, unsigned size,
+		 uint64_t *val);
+
+#endif

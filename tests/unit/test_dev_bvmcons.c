@@ -1,0 +1,175 @@
+/*
+ * Unit tests for bhyve's paravirtual console (src/dev/bvmcons.c): signature,
+ * output, input, no input, and every other width / offset.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <string.h>
+#include "console.h"
+#include "dev.h"
+#include "iobus.h"
+#include "vm.h"
+#include "dev/bvmcons.h"
+
+struct fix {
+	struct console *con;
+	struct bvmcons *bc;
+};
+
+static int setup(void **state)
+{
+	static struct fix f;
+
+	f.con = console_new_memory();
+	assert_non_null(f.con);
+	assert_int_equal(bvmcons_create(&f.bc, f.con), 0);
+	*state = &f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fix *f = *state;
+
+	bvmcons_destroy(f->bc);
+	console_close(f->con);
+	return 0;
+}
+
+static uint64_t rd(struct fix *f, uint64_t off, unsigned size)
+{
+	uint64_t v = 0x1234;
+
+	assert_int_equal(bvmcons_io(f->bc, false, off, size, &v), 0);
+	return v;
+}
+
+static void wr(struct fix *f, uint64_t off, unsigned size, uint64_t val)
+{
+	assert_int_equal(bvmcons_io(f->bc, true, off, size, &val), 0);
+}
+
+static void test_signature(void **state)
+{
+	struct fix *f = *state;
+
+	assert_int_equal(rd(f, 0, 2), 0x6276);
+	assert_int_equal(rd(f, 0, 2), BVMCONS_SIG);	/* stable */
+}
+
+static void test_output(void **state)
+{
+	struct fix *f = *state;
+	size_t len;
+
+	wr(f, 0, 4, 'o');
+	wr(f, 0, 4, 0xabcdef00 | 'k');		/* only the low byte */
+	wr(f, 0, 4, 0);				/* NUL is a byte too */
+	assert_string_equal(console_memory_output(f->con, &len), "ok");
+	assert_int_equal(len, 3);
+}
+
+static void test_input(void **state)
+{
+	struct fix *f = *state;
+
+	assert_int_equal(rd(f, 0, 4), 0xffffffff);	/* nothing yet */
+	console_memory_input(f->con, "a\xff", 2);
+	assert_int_equal(rd(f, 0, 4), 'a');
+	assert_int_equal(rd(f, 0, 4), 0xff);		/* a byte, not "none" */
+	assert_int_equal(rd(f, 0, 4), 0xffffffff);
+	assert_int_equal(rd(f, 0, 4), 0xffffffff);
+}
+
+static void test_other_accesses(void **state)
+{
+	struct fix *f = *state;
+	size_t len;
+
+	console_memory_input(f->con, "q", 1);
+	/* 1-byte probes, 8-byte, 0-byte and odd offsets: all ones */
+	assert_int_equal(rd(f, 0, 1), ~0ULL);
+	assert_int_equal(rd(f, 0, 8), ~0ULL);
+	assert_int_equal(rd(f, 0, 0), ~0ULL);
+	for (uint64_t off = 1; off < 4; off++)
+		for (unsigned size = 1; size <= 4; size++)
+			assert_int_equal(rd(f, off, size), ~0ULL);
+	assert_int_equal(rd(f, UINT64_MAX, 4), ~0ULL);
+	/* writes other than 4 bytes at 0 go nowhere */
+	wr(f, 0, 1, 'x');
+	wr(f, 0, 2, 'x');
+	wr(f, 0, 8, 'x');
+	wr(f, 1, 1, 'x');
+	wr(f, 2, 2, 'x');
+	wr(f, 3, 4, 'x');
+	wr(f, UINT64_MAX, 4, 'x');
+	console_memory_output(f->con, &len);
+	assert_int_equal(len, 0);
+	/* and none of them consumed the input */
+	assert_int_equal(rd(f, 0, 4), 'q');
+}
+
+/* The DEVICE() glue, reached through a port bus. */
+extern const struct device_desc *const __start_hyve_devices[] __attribute__((weak));
+extern const struct device_desc *const __stop_hyve_devices[] __attribute__((weak));
+
+static const struct device_desc *find_device(const char *name)
+{
+	for (const struct device_desc *const *d = __start_hyve_devices;
+	     d < __stop_hyve_devices; d++)
+		if (!strcmp((*d)->name, name))
+			return *d;
+	return NULL;
+}
+
+static void test_device_init(void **state)
+{
+	struct fix *f = *state;
+	const struct device_desc *d = find_device("bvmcons");
+	const struct io_range *r;
+	struct vm vm;
+	uint64_t v;
+
+	assert_non_null(d);
+	memset(&vm, 0, sizeof(vm));
+	iobus_init(&vm.pio, "pio", 0x10000, 4);
+	vm.con = f->con;
+	vm.vmm.vm_fd = -1;			/* coalescing fails: still ok */
+	assert_int_equal(d->init(&vm), 0);
+	r = iobus_find(&vm.pio, 0x220, 4);
+	assert_non_null(r);
+	assert_string_equal(r->name, "bvmcons");
+	assert_int_equal(r->base, 0x220);
+	assert_int_equal(r->len, 4);
+	assert_null(iobus_find(&vm.pio, 0x224, 1));
+	assert_null(iobus_find(&vm.pio, 0x21f, 1));
+	assert_int_equal(iobus_access(&vm.pio, false, 0x220, 2, &v), 0);
+	assert_int_equal(v, 0x6276);
+	v = '!';
+	assert_int_equal(iobus_access(&vm.pio, true, 0x220, 4, &v), 0);
+	assert_string_equal(console_memory_output(f->con, NULL), "!");
+	assert_int_equal(iobus_access(&vm.pio, false, 0x220, 4, &v), 0);
+	assert_int_equal(v, 0xffffffff);
+	assert_int_equal(iobus_access(&vm.pio, false, 0x222, 2, &v), 0);
+	assert_int_equal(v, 0xffff);
+	bvmcons_destroy(r->arg);
+	iobus_destroy(&vm.pio);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+		T(test_signature),
+		T(test_output),
+		T(test_input),
+		T(test_other_accesses),
+		T(test_device_init),
+#undef T
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
