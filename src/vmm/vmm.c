@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -190,6 +191,10 @@ int vmm_vcpu_run(struct vmm_vcpu *vcpu)
 				       vcpu->id, strerror(errno));		\
 		return 0;							\
 	}
+VMM_REG_IOCTL(vmm_set_fpu, KVM_SET_FPU, struct kvm_fpu, const)
+VMM_REG_IOCTL(vmm_get_lapic, KVM_GET_LAPIC, struct kvm_lapic_state, )
+VMM_REG_IOCTL(vmm_set_lapic, KVM_SET_LAPIC, struct kvm_lapic_state, const)
+VMM_REG_IOCTL(vmm_set_cpuid, KVM_SET_CPUID2, struct kvm_cpuid2, const)
 VMM_REG_IOCTL(vmm_get_regs, KVM_GET_REGS, struct kvm_regs, )
 VMM_REG_IOCTL(vmm_set_regs, KVM_SET_REGS, struct kvm_regs, const)
 VMM_REG_IOCTL(vmm_get_sregs, KVM_GET_SREGS, struct kvm_sregs, )
@@ -224,4 +229,71 @@ bool vmm_coalesced_pop(struct vmm *vmm, struct kvm_coalesced_mmio *out)
 	*out = r->coalesced_mmio[first];
 	__atomic_store_n(&r->first, (first + 1) % vmm->ring_max, __ATOMIC_RELEASE);
 	return true;
+}
+
+int vmm_create_irqchip(struct vmm *vmm)
+{
+	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+	static const struct vmm_cap caps[] = {
+		{ KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP" },
+		{ KVM_CAP_PIT2, "KVM_CAP_PIT2" },
+		{ KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID" },
+	};
+
+	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++)
+		if (ioctl(vmm->kvm_fd, KVM_CHECK_EXTENSION, caps[i].cap) <= 0)
+			return err_set(-ENOTSUP, "KVM lacks %s, which hyve needs to boot an OS",
+				       caps[i].name);
+	if (ioctl(vmm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
+		return err_set(-errno, "KVM_CREATE_IRQCHIP: %s", strerror(errno));
+	if (ioctl(vmm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
+		return err_set(-errno, "KVM_CREATE_PIT2: %s", strerror(errno));
+	return 0;
+}
+
+int vmm_irq_line(struct vmm *vmm, uint32_t gsi, int level)
+{
+	struct kvm_irq_level irq = { .irq = gsi, .level = level };
+
+	if (ioctl(vmm->vm_fd, KVM_IRQ_LINE, &irq) < 0)
+		return err_set(-errno, "KVM_IRQ_LINE (gsi %u): %s", gsi, strerror(errno));
+	return 0;
+}
+
+int vmm_supported_cpuid(struct vmm *vmm, struct kvm_cpuid2 **out)
+{
+	for (unsigned n = 64; n <= 4096; n *= 2) {
+		struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + n * sizeof(c->entries[0]));
+
+		if (!c)
+			return err_set(-ENOMEM, "out of memory");
+		c->nent = n;
+		if (ioctl(vmm->kvm_fd, KVM_GET_SUPPORTED_CPUID, c) == 0) {
+			*out = c;
+			return 0;
+		}
+		free(c);
+		if (errno != E2BIG)
+			return err_set(-errno, "KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
+	}
+	return err_set(-E2BIG, "KVM_GET_SUPPORTED_CPUID: too many entries");
+}
+
+int vmm_set_msrs(struct vmm_vcpu *vcpu, const struct kvm_msr_entry *e, unsigned n)
+{
+	struct kvm_msrs *m = calloc(1, sizeof(*m) + n * sizeof(*e));
+	int r;
+
+	if (!m)
+		return err_set(-ENOMEM, "out of memory");
+	m->nmsrs = n;
+	memcpy(m->entries, e, n * sizeof(*e));
+	r = ioctl(vcpu->fd, KVM_SET_MSRS, m);
+	free(m);
+	if (r < 0)
+		return err_set(-errno, "KVM_SET_MSRS on vCPU %d: %s", vcpu->id, strerror(errno));
+	if ((unsigned)r != n)
+		return err_set(-EINVAL, "KVM_SET_MSRS on vCPU %d: MSR 0x%x refused",
+			       vcpu->id, e[r].index);
+	return 0;
 }

@@ -44,6 +44,22 @@ int vmm_set_regs(struct vmm_vcpu *vcpu, const struct kvm_regs *regs);
 int vmm_get_sregs(struct vmm_vcpu *vcpu, struct kvm_sregs *sregs);
 int vmm_set_sregs(struct vmm_vcpu *vcpu, const struct kvm_sregs *sregs);
 
+/*
+ * Interrupts: KVM's in-kernel PIC + IOAPIC + LAPICs and PIT (with the
+ * speaker port 0x61 that Linux's TSC calibration uses).
+ */
+int vmm_create_irqchip(struct vmm *vmm);
+int vmm_irq_line(struct vmm *vmm, uint32_t gsi, int level);
+
+/* CPUID: what KVM supports (caller frees), and setting a vCPU's table. */
+int vmm_supported_cpuid(struct vmm *vmm, struct kvm_cpuid2 **out);
+int vmm_set_cpuid(struct vmm_vcpu *vcpu, const struct kvm_cpuid2 *cpuid);
+/* Set MSRs; all or nothing. */
+int vmm_set_msrs(struct vmm_vcpu *vcpu, const struct kvm_msr_entry *e, unsigned n);
+int vmm_set_fpu(struct vmm_vcpu *vcpu, const struct kvm_fpu *fpu);
+int vmm_get_lapic(struct vmm_vcpu *vcpu, struct kvm_lapic_state *l);
+int vmm_set_lapic(struct vmm_vcpu *vcpu, const struct kvm_lapic_state *l);
+
 /* Coalesce guest writes to a port range / MMIO range (see vm.h). */
 int vmm_coalesce(struct vmm *vmm, uint64_t addr, uint32_t len, bool pio);
 

@@ -1,0 +1,27 @@
+/*
+ * cpu.h - the CPU a guest OS sees: CPUID (KVM's supported set, filtered and
+ * given per-vCPU APIC IDs and topology), MSRs and FPU as firmware leaves
+ * them, and the local APIC's LINT0/LINT1 wiring.
+ */
+#ifndef HYVE_CPU_H
+#define HYVE_CPU_H
+
+#include <linux/kvm.h>
+
+struct vm;
+struct vcpu;
+
+/*
+ * Turn KVM's supported CPUID (in) into vCPU id's table (out, which must have
+ * room for in->nent + 8 entries).  Pure: no KVM calls, unit-tested.
+ */
+void cpu_filter_cpuid(const struct kvm_cpuid2 *in, struct kvm_cpuid2 *out,
+		      int id, int ncpus);
+
+/* Look up (function, index) in a table; NULL if absent. */
+struct kvm_cpuid_entry2 *cpu_find(struct kvm_cpuid2 *c, unsigned fn, unsigned idx);
+
+/* CPUID, MSRs, FPU and LAPIC for one vCPU of an OS-booting VM. */
+int cpu_setup(struct vm *vm, struct vcpu *vcpu, const struct kvm_cpuid2 *supported);
+
+#endif
