@@ -268,10 +268,11 @@ static void *vcpu_thread(void *arg)
 	struct vm *vm = vcpu->vm;
 
 	/*
-	 * Application processors have nothing to run until there is an
-	 * interrupt controller to start them (INIT/SIPI): they wait.
+	 * Application processors start when the boot CPU sends INIT/SIPI
+	 * through the in-kernel LAPIC (KVM_RUN blocks until then).  Without
+	 * one they have nothing to run: they wait.
 	 */
-	if (vcpu->id != 0) {
+	if (vcpu->id != 0 && !vm->cfg.irqchip) {
 		vm_wait_stopped(vm);
 		return NULL;
 	}

@@ -19,6 +19,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 #include "console.h"
+#include "cpu.h"
 #include "dev.h"
 #include "err.h"
 #include "vcpu.h"
@@ -46,6 +47,13 @@ struct console *vm_console(struct vm *vm)
 int vm_coalesce_pio(struct vm *vm, uint16_t port, uint16_t len)
 {
 	return vmm_coalesce(&vm->vmm, port, len, true);
+}
+
+int vm_irq_line(struct vm *vm, unsigned gsi, bool level)
+{
+	if (!vm->cfg.irqchip)
+		return 0;
+	return vmm_irq_line(&vm->vmm, gsi, level);
 }
 
 void *vm_gpa(struct vm *vm, uint64_t gpa, uint64_t len)
@@ -154,6 +162,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	const char *dev = getenv("HYVE_KVM_DEVICE");
 	if ((r = vmm_create(&vm->vmm, dev && *dev ? dev : "/dev/kvm")) < 0)
 		return r;
+	if (cfg->irqchip && (r = vmm_create_irqchip(&vm->vmm)) < 0)
+		return r;
 	if ((r = vm_setup_memory(vm)) < 0)
 		return r;
 
@@ -166,6 +176,17 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 		if ((r = vmm_vcpu_create(&vm->vmm, i, &vm->vcpus[i].kvm)) < 0)
 			return r;
 		vm->ncpus++;
+	}
+	if (cfg->irqchip) {
+		struct kvm_cpuid2 *supported;
+
+		if ((r = vmm_supported_cpuid(&vm->vmm, &supported)) < 0)
+			return r;
+		for (int i = 0; i < vm->ncpus && r == 0; i++)
+			r = cpu_setup(vm, &vm->vcpus[i], supported);
+		free(supported);
+		if (r < 0)
+			return r;
 	}
 
 	vm->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

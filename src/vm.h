@@ -49,6 +49,7 @@ struct mem_region {
 struct vm_config {
 	uint64_t mem_size;	/* bytes of guest RAM */
 	int ncpus;
+	bool irqchip;		/* in-kernel PIC/IOAPIC/LAPIC + PIT (OS boots) */
 	bool strict_io;
 	bool stats;
 	const char *console;	/* --console spec */
@@ -88,6 +89,13 @@ struct console *vm_console(struct vm *vm);
  * exit.  Only for ranges whose writes need no immediate answer.
  */
 int vm_coalesce_pio(struct vm *vm, uint16_t port, uint16_t len);
+
+/*
+ * Drive interrupt line gsi (an ISA IRQ 0-15 or an IOAPIC pin) to level.
+ * Without an in-kernel interrupt controller (raw images) there is nothing to
+ * interrupt and this does nothing.  Safe from any thread.
+ */
+int vm_irq_line(struct vm *vm, unsigned gsi, bool level);
 
 /*
  * Ask every vCPU to stop, recording why (first caller wins).  msg may be

@@ -376,12 +376,19 @@ void uart_destroy(struct uart *u)
  */
 static struct uart *uart_com1;
 
+/* The UART's interrupt output drives ISA IRQ 4 (edge: raised on 0 -> 1). */
+static void uart_irq_to_vm(void *vm, bool level)
+{
+	vm_irq_line(vm, UART_COM1_IRQ, level);
+}
+
 static int uart_init(struct vm *vm)
 {
 	int r;
 
 	if ((r = uart_create(&uart_com1, vm_console(vm))) < 0)
 		return r;
+	uart_set_irq(uart_com1, uart_irq_to_vm, vm);
 	return vm_register_pio(vm, "uart16550", UART_COM1_BASE, UART_NREGS,
 			       IO_READ | IO_WRITE, uart_io, uart_com1);
 }
