@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 #include "console.h"
 #include "err.h"
@@ -36,6 +37,7 @@ struct console {
 	bool tty;
 	struct { void (*fn)(void *); void *arg; } notify[CON_MAX_NOTIFY];
 	int nnotify;
+	unsigned long long first_out_ns;	/* 0 until the first byte */
 	/* CON_MEMORY: everything written, NUL-terminated */
 	char *mem;
 	size_t mem_len, mem_cap;
@@ -184,6 +186,12 @@ void console_put(struct console *con, const void *buf, size_t len)
 {
 	const unsigned char *p = buf;
 
+	if (!con->first_out_ns && len) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		__atomic_store_n(&con->first_out_ns,
+				 ts.tv_sec * 1000000000ULL + ts.tv_nsec, __ATOMIC_RELAXED);
+	}
 	if (con->kind == CON_NONE)
 		return;
 	pthread_mutex_lock(&con->lock);
@@ -259,6 +267,23 @@ static void con_notify(struct console *con)
 {
 	for (int i = 0; i < con->nnotify; i++)
 		con->notify[i].fn(con->notify[i].arg);
+}
+
+void console_clear_listeners(struct console *con)
+{
+	pthread_mutex_lock(&con->lock);
+	con->nnotify = 0;
+	pthread_mutex_unlock(&con->lock);
+}
+
+unsigned long long console_first_output_ns(struct console *con)
+{
+	return __atomic_load_n(&con->first_out_ns, __ATOMIC_RELAXED);
+}
+
+void console_mark(struct console *con)
+{
+	__atomic_store_n(&con->first_out_ns, 0, __ATOMIC_RELAXED);
 }
 
 int console_input_fd(struct console *con)

@@ -40,6 +40,13 @@ bool console_has_input(struct console *con);
  */
 int console_on_input(struct console *con, void (*fn)(void *arg), void *arg);
 
+/* Forget every input listener (their devices are going away). */
+void console_clear_listeners(struct console *con);
+
+/* Monotonic time (ns) of the first output byte since console_mark(), or 0. */
+unsigned long long console_first_output_ns(struct console *con);
+void console_mark(struct console *con);
+
 /* For the main loop: fd to poll for input (-1 if none) and its handler. */
 int console_input_fd(struct console *con);
 /* Read what is ready; returns 1 if the user asked to quit (Ctrl-A x), 0 ok. */

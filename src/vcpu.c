@@ -276,6 +276,8 @@ static void *vcpu_thread(void *arg)
 		vm_wait_stopped(vm);
 		return NULL;
 	}
+	if (vcpu->id == 0)
+		vm->first_run_ns = now_ns();
 	while (!vm_stopping(vm)) {
 		int ret = vmm_vcpu_run(&vcpu->kvm);
 

@@ -44,6 +44,16 @@ struct console *vm_console(struct vm *vm)
 	return vm->con;
 }
 
+int vm_on_destroy(struct vm *vm, void (*fn)(void *arg), void *arg)
+{
+	if (vm->nfini == (int)(sizeof(vm->fini) / sizeof(vm->fini[0])))
+		return err_set(-ENOSPC, "too many devices");
+	vm->fini[vm->nfini].fn = fn;
+	vm->fini[vm->nfini].arg = arg;
+	vm->nfini++;
+	return 0;
+}
+
 int vm_coalesce_pio(struct vm *vm, uint16_t port, uint16_t len)
 {
 	return vmm_coalesce(&vm->vmm, port, len, true);
@@ -128,6 +138,9 @@ static int vm_setup_memory(struct vm *vm)
 	vm->nmem = 0;
 	vm->mem[vm->nmem++] = (struct mem_region){ 0, below4g < GUEST_LOW_END ?
 						   below4g : GUEST_LOW_END, vm->ram };
+	if (vm->cfg.bios_ram && below4g >= GUEST_HIGH_START)
+		vm->mem[vm->nmem++] = (struct mem_region){ GUEST_BIOS_START,
+			GUEST_HIGH_START - GUEST_BIOS_START, vm->ram + GUEST_BIOS_START };
 	if (below4g > GUEST_HIGH_START)
 		vm->mem[vm->nmem++] = (struct mem_region){ GUEST_HIGH_START,
 			below4g - GUEST_HIGH_START, vm->ram + GUEST_HIGH_START };
@@ -192,8 +205,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	vm->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm->stop_efd < 0)
 		return err_set(-errno, "eventfd: %s", strerror(errno));
-	if ((r = console_open(&vm->con, cfg->console)) < 0)
-		return r;
+	vm->con = cfg->con;
+	console_mark(vm->con);
 	return devices_init(vm);
 }
 
@@ -312,8 +325,13 @@ void vm_print_stats(struct vm *vm, FILE *f)
 
 void vm_destroy(struct vm *vm)
 {
+	while (vm->nfini > 0) {
+		vm->nfini--;
+		vm->fini[vm->nfini].fn(vm->fini[vm->nfini].arg);
+	}
 	if (vm->con) {
-		console_close(vm->con);
+		console_flush(vm->con);
+		console_clear_listeners(vm->con);
 		vm->con = NULL;
 	}
 	for (int i = 0; i < vm->ncpus; i++)

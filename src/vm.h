@@ -36,6 +36,7 @@ enum vm_stop {
 
 /* Guest RAM layout: a PC-like map with the legacy hole and the PCI hole. */
 #define GUEST_LOW_END		0xA0000ULL	/* 640 KiB */
+#define GUEST_BIOS_START	0xE0000ULL	/* BIOS area (OS boots only) */
 #define GUEST_HIGH_START	0x100000ULL	/* 1 MiB */
 #define GUEST_PCI_HOLE		0xC0000000ULL	/* 3 GiB: RAM stops here ... */
 #define GUEST_4G		0x100000000ULL	/* ... and resumes at 4 GiB */
@@ -50,16 +51,17 @@ struct vm_config {
 	uint64_t mem_size;	/* bytes of guest RAM */
 	int ncpus;
 	bool irqchip;		/* in-kernel PIC/IOAPIC/LAPIC + PIT (OS boots) */
+	bool bios_ram;		/* 0xE0000-0xFFFFF is RAM (ACPI tables live there) */
 	bool strict_io;
 	bool stats;
-	const char *console;	/* --console spec */
+	struct console *con;	/* the console, owned by the caller */
 };
 
 struct vm {
 	struct vm_config cfg;
 	struct vmm vmm;			/* KVM handles (src/vmm) */
 	uint8_t *ram;			/* host mapping of all guest RAM */
-	struct mem_region mem[3];	/* low, high, above 4G */
+	struct mem_region mem[4];	/* low, BIOS area, high, above 4G */
 	int nmem;
 	struct iobus pio, mmio;
 	struct console *con;
@@ -74,6 +76,10 @@ struct vm {
 	enum vm_stop stop;		/* VM_RUNNING until something stops it */
 	char stop_msg[2048];		/* what main prints, "" for none */
 	int stop_efd;			/* eventfd: main loop wakes on stop */
+	uint64_t first_run_ns;		/* CLOCK_MONOTONIC at vCPU 0's first KVM_RUN */
+
+	struct { void (*fn)(void *); void *arg; } fini[32];
+	int nfini;
 };
 
 /* Device-facing calls. */
@@ -82,6 +88,11 @@ int vm_register_pio(struct vm *vm, const char *name, uint16_t port,
 int vm_register_mmio(struct vm *vm, const char *name, uint64_t gpa,
 		     uint64_t len, unsigned flags, io_handler_fn fn, void *arg);
 struct console *vm_console(struct vm *vm);
+/*
+ * Call fn(arg) when the VM is destroyed (after every vCPU has stopped), in
+ * reverse order of registration: how a device frees its model.
+ */
+int vm_on_destroy(struct vm *vm, void (*fn)(void *arg), void *arg);
 /*
  * Let KVM queue guest writes to [port, port+len) in its coalesced ring
  * instead of exiting to user space; hyve replays them, in order, before it

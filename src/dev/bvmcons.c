@@ -63,12 +63,21 @@ void bvmcons_destroy(struct bvmcons *bc)
 /* Lives as long as the process (dev.h has no teardown); kept reachable. */
 static struct bvmcons *bvmcons_dev;
 
+static void bvmcons_fini(void *p)
+{
+	bvmcons_destroy(p);
+}
+
 static int bvmcons_init(struct vm *vm)
 {
 	int r;
 
 	if ((r = bvmcons_create(&bvmcons_dev, vm_console(vm))) < 0)
 		return r;
+	if ((r = vm_on_destroy(vm, bvmcons_fini, bvmcons_dev)) < 0) {
+		bvmcons_destroy(bvmcons_dev);
+		return r;
+	}
 	r = vm_register_pio(vm, "bvmcons", BVMCONS_PORT, BVMCONS_LEN,
 			    IO_READ | IO_WRITE, bvmcons_io, bvmcons_dev);
 	if (r < 0)

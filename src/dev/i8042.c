@@ -166,12 +166,21 @@ static void i8042_vm_reset(void *arg)
 /* Lives as long as the process (dev.h has no teardown); kept reachable. */
 static struct i8042 *i8042_dev;
 
+static void i8042_fini(void *p)
+{
+	i8042_destroy(p);
+}
+
 static int i8042_init(struct vm *vm)
 {
 	int r;
 
 	if ((r = i8042_create(&i8042_dev, i8042_vm_reset, vm)) < 0)
 		return r;
+	if ((r = vm_on_destroy(vm, i8042_fini, i8042_dev)) < 0) {
+		i8042_destroy(i8042_dev);
+		return r;
+	}
 	r = vm_register_pio(vm, "i8042-data", I8042_DATA_PORT, 1,
 			    IO_READ | IO_WRITE, i8042_data_io, i8042_dev);
 	if (r < 0)

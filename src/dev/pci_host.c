@@ -87,6 +87,11 @@ static void pci_host_reset(void *vm)
 	vm_request_stop(vm, VM_RESET, NULL);
 }
 
+static void pci_host_fini(void *p)
+{
+	pci_host_destroy(p);
+}
+
 static int pci_host_init(struct vm *vm)
 {
 	static struct pci_host *host;
@@ -94,6 +99,10 @@ static int pci_host_init(struct vm *vm)
 
 	if ((r = pci_host_create(&host, pci_host_reset, vm)) < 0)
 		return r;
+	if ((r = vm_on_destroy(vm, pci_host_fini, host)) < 0) {
+		pci_host_destroy(host);
+		return r;
+	}
 	if ((r = vm_register_pio(vm, "pci-config-addr", PCI_CONFIG_ADDR, 4,
 				 IO_READ | IO_WRITE, pci_host_addr_io, host)) < 0 ||
 	    (r = vm_register_pio(vm, "pci-config-data", PCI_CONFIG_DATA, 4,

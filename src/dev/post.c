@@ -64,12 +64,21 @@ void post_destroy(struct post *p)
 /* Lives as long as the process (dev.h has no teardown); kept reachable. */
 static struct post *post_dev;
 
+static void post_fini(void *p)
+{
+	post_destroy(p);
+}
+
 static int post_init(struct vm *vm)
 {
 	int r;
 
 	if ((r = post_create(&post_dev)) < 0)
 		return r;
+	if ((r = vm_on_destroy(vm, post_fini, post_dev)) < 0) {
+		post_destroy(post_dev);
+		return r;
+	}
 	r = vm_register_pio(vm, "post", POST_PORT, 1, IO_READ | IO_WRITE,
 			    post_io, post_dev);
 	if (r < 0)

@@ -191,6 +191,11 @@ void rtc_destroy(struct rtc *r)
 	free(r);
 }
 
+static void rtc_fini(void *r)
+{
+	rtc_destroy(r);
+}
+
 static int rtc_init(struct vm *vm)
 {
 	struct rtc *r = NULL;
@@ -198,9 +203,10 @@ static int rtc_init(struct vm *vm)
 
 	if (ret < 0)
 		return ret;
-	ret = vm_register_pio(vm, "rtc", RTC_PORT, 2, IO_READ | IO_WRITE, rtc_io, r);
-	if (ret < 0)
+	if ((ret = vm_on_destroy(vm, rtc_fini, r)) < 0) {
 		rtc_destroy(r);
-	return ret;
+		return ret;
+	}
+	return vm_register_pio(vm, "rtc", RTC_PORT, 2, IO_READ | IO_WRITE, rtc_io, r);
 }
 DEVICE(rtc, rtc_init);

@@ -382,12 +382,21 @@ static void uart_irq_to_vm(void *vm, bool level)
 	vm_irq_line(vm, UART_COM1_IRQ, level);
 }
 
+static void uart_fini(void *p)
+{
+	uart_destroy(p);
+}
+
 static int uart_init(struct vm *vm)
 {
 	int r;
 
 	if ((r = uart_create(&uart_com1, vm_console(vm))) < 0)
 		return r;
+	if ((r = vm_on_destroy(vm, uart_fini, uart_com1)) < 0) {
+		uart_destroy(uart_com1);
+		return r;
+	}
 	uart_set_irq(uart_com1, uart_irq_to_vm, vm);
 	return vm_register_pio(vm, "uart16550", UART_COM1_BASE, UART_NREGS,
 			       IO_READ | IO_WRITE, uart_io, uart_com1);
