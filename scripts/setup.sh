@@ -6,10 +6,11 @@
 #   clang libclang-rt-14-dev  libFuzzer targets
 #   qemu-system-x86 seabios the nested-KVM test rig, and the peer in bench/
 #   busybox-static cpio     the rig's initramfs
+#   acpica-tools            iasl/acpiexec check the ACPI tables
 set -euo pipefail
 
 pkgs=(build-essential libcmocka-dev clang libclang-rt-14-dev qemu-system-x86
-      seabios busybox-static cpio)
+      seabios busybox-static cpio acpica-tools)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||

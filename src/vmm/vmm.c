@@ -231,6 +231,46 @@ bool vmm_coalesced_pop(struct vmm *vmm, struct kvm_coalesced_mmio *out)
 	return true;
 }
 
+/*
+ * GSI routing as on a PC and as the MADT says (IRQ0 -> GSI 2): ISA IRQs
+ * 0-15 go to the 8259 pair, GSI n to IOAPIC pin n, except that the PIT's
+ * GSI 0 reaches IOAPIC pin 2 and GSI 2 (the cascade) goes nowhere.  KVM's
+ * default routing would put GSI 0 on pin 0.
+ */
+static int vmm_pc_gsi_routing(struct vmm *vmm)
+{
+	struct kvm_irq_routing *rt;
+	unsigned n = 0;
+	int r;
+
+	rt = calloc(1, sizeof(*rt) + 40 * sizeof(rt->entries[0]));
+	if (!rt)
+		return err_set(-ENOMEM, "out of memory");
+	for (unsigned gsi = 0; gsi < 24; gsi++) {
+		if (gsi == 2)
+			continue;
+		if (gsi < 16) {
+			rt->entries[n].gsi = gsi;
+			rt->entries[n].type = KVM_IRQ_ROUTING_IRQCHIP;
+			rt->entries[n].u.irqchip.irqchip = gsi < 8 ? KVM_IRQCHIP_PIC_MASTER :
+								     KVM_IRQCHIP_PIC_SLAVE;
+			rt->entries[n].u.irqchip.pin = gsi % 8;
+			n++;
+		}
+		rt->entries[n].gsi = gsi;
+		rt->entries[n].type = KVM_IRQ_ROUTING_IRQCHIP;
+		rt->entries[n].u.irqchip.irqchip = KVM_IRQCHIP_IOAPIC;
+		rt->entries[n].u.irqchip.pin = gsi == 0 ? 2 : gsi;
+		n++;
+	}
+	rt->nr = n;
+	r = ioctl(vmm->vm_fd, KVM_SET_GSI_ROUTING, rt);
+	free(rt);
+	if (r < 0)
+		return err_set(-errno, "KVM_SET_GSI_ROUTING: %s", strerror(errno));
+	return 0;
+}
+
 int vmm_create_irqchip(struct vmm *vmm)
 {
 	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
@@ -248,7 +288,7 @@ int vmm_create_irqchip(struct vmm *vmm)
 		return err_set(-errno, "KVM_CREATE_IRQCHIP: %s", strerror(errno));
 	if (ioctl(vmm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
 		return err_set(-errno, "KVM_CREATE_PIT2: %s", strerror(errno));
-	return 0;
+	return vmm_pc_gsi_routing(vmm);
 }
 
 int vmm_irq_line(struct vmm *vmm, uint32_t gsi, int level)

@@ -1,0 +1,170 @@
+/*
+ * acpi_pm.c - the ACPI PM1a event and control register blocks (fixed
+ * hardware, not hardware-reduced ACPI), what Linux needs to power off.
+ *
+ *  - PM1_STS (0x600): write 1 to clear.  Nothing in hyve raises a status
+ *    bit yet (no PM timer, no buttons, no RTC alarm, no SCI wired), so it
+ *    reads 0; the write-1-to-clear logic is there for when something does.
+ *  - PM1_EN (0x602): read/write for the defined enable bits.  ACPICA sets
+ *    GBL_EN and RTC_EN and reads them back: a bit that does not stick
+ *    makes it log "No response from Global Lock hardware" or "Could not
+ *    enable RtcAlarm event".
+ *  - PM1_CNT (0x604): SCI_EN reads 1 always (there is no SMI_CMD, ACPI
+ *    mode is permanent); BM_RLD and SLP_TYP are stored; GBL_RLS and
+ *    SLP_EN read 0.  A write with SLP_EN set and SLP_TYP 5 (\_S5 in the
+ *    DSDT) powers off; other sleep types are ignored: the DSDT offers
+ *    only S5, so an OS that writes another type is confused, not asleep.
+ *
+ * ACPICA accesses PM1_STS, PM1_EN and PM1_CNT as 16-bit registers, but the
+ * registers are kept as bytes so that any width and alignment inside a
+ * block (a 32-bit read of the whole event block, a byte write of the high
+ * half of PM1_CNT) does the right thing.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include "dev.h"
+#include "err.h"
+#include "vm.h"
+#include "boot/acpi.h"
+#include "dev/acpi_pm.h"
+
+#define STS_BITS	(PM1_TMR | PM1_BM_STS | PM1_GBL | PM1_PWRBTN | \
+			 PM1_SLPBTN | PM1_RTC | PM1_PCIEXP_WAKE | PM1_WAK_STS)
+#define EN_BITS		(PM1_TMR | PM1_GBL | PM1_PWRBTN | PM1_SLPBTN | \
+			 PM1_RTC | PM1_PCIEXP_WAKE)
+#define CNT_STORED	(PM1_BM_RLD | PM1_SLP_TYP)
+
+struct acpi_pm {
+	pthread_mutex_t lock;
+	uint16_t sts, en, cnt;
+	void (*poweroff)(void *arg);
+	void *arg;
+};
+
+static uint64_t get_bytes(uint64_t reg, uint64_t offset, unsigned size)
+{
+	return (reg >> (offset * 8)) & io_mask(size);
+}
+
+/* A guest access to a block of len bytes that lies outside it, or an
+ * impossible width: reads all ones, writes ignored. */
+static bool bad_access(uint64_t offset, unsigned size, unsigned len)
+{
+	return size == 0 || size > 4 || offset >= len || size > len - offset;
+}
+
+int acpi_pm_evt_io(void *arg, bool write, uint64_t offset, unsigned size,
+		   uint64_t *val)
+{
+	struct acpi_pm *pm = arg;
+	uint64_t wmask, v;
+
+	if (bad_access(offset, size, ACPI_PM1_EVT_LEN)) {
+		if (!write)
+			*val = ~0ULL;
+		return 0;
+	}
+	/* the block as one 32-bit value: STS in bits 0-15, EN in 16-31 */
+	wmask = io_mask(size) << (offset * 8);
+	pthread_mutex_lock(&pm->lock);
+	if (write) {
+		v = (*val << (offset * 8)) & wmask;
+		pm->sts &= (uint16_t)~(v & STS_BITS);
+		if (wmask >> 16)
+			pm->en = (uint16_t)((pm->en & ~(wmask >> 16)) |
+					    ((v >> 16) & EN_BITS));
+	} else {
+		*val = get_bytes(pm->sts | (uint32_t)pm->en << 16, offset, size);
+	}
+	pthread_mutex_unlock(&pm->lock);
+	return 0;
+}
+
+int acpi_pm_cnt_io(void *arg, bool write, uint64_t offset, unsigned size,
+		   uint64_t *val)
+{
+	struct acpi_pm *pm = arg;
+	uint64_t wmask, v;
+	bool off = false;
+
+	if (bad_access(offset, size, ACPI_PM1_CNT_LEN)) {
+		if (!write)
+			*val = ~0ULL;
+		return 0;
+	}
+	wmask = io_mask(size) << (offset * 8);
+	pthread_mutex_lock(&pm->lock);
+	if (write) {
+		v = (*val << (offset * 8)) & wmask;
+		pm->cnt = (uint16_t)((pm->cnt & ~(wmask & CNT_STORED)) |
+				     (v & CNT_STORED));
+		/* SLP_TYP and SLP_EN share the high byte: one write has both */
+		off = (v & PM1_SLP_EN) &&
+		      (pm->cnt & PM1_SLP_TYP) >> PM1_SLP_TYP_SHIFT ==
+		      ACPI_SLP_TYP_S5;
+	} else {
+		*val = get_bytes(pm->cnt | PM1_SCI_EN, offset, size);
+	}
+	pthread_mutex_unlock(&pm->lock);
+	if (off && pm->poweroff)
+		pm->poweroff(pm->arg);
+	return 0;
+}
+
+int acpi_pm_create(struct acpi_pm **out, void (*poweroff)(void *arg),
+		   void *arg)
+{
+	struct acpi_pm *pm = calloc(1, sizeof(*pm));
+
+	if (!pm)
+		return err_set(-ENOMEM, "acpi-pm: out of memory");
+	pthread_mutex_init(&pm->lock, NULL);
+	pm->poweroff = poweroff;
+	pm->arg = arg;
+	*out = pm;
+	return 0;
+}
+
+void acpi_pm_destroy(struct acpi_pm *pm)
+{
+	if (!pm)
+		return;
+	pthread_mutex_destroy(&pm->lock);
+	free(pm);
+}
+
+static void acpi_pm_vm_poweroff(void *arg)
+{
+	vm_request_stop(arg, VM_POWEROFF, NULL);
+}
+
+/* Lives as long as the process (dev.h has no teardown); kept reachable. */
+static struct acpi_pm *acpi_pm_dev;
+
+static void acpi_pm_fini(void *p)
+{
+	acpi_pm_destroy(p);
+}
+
+static int acpi_pm_init(struct vm *vm)
+{
+	int r;
+
+	if ((r = acpi_pm_create(&acpi_pm_dev, acpi_pm_vm_poweroff, vm)) < 0)
+		return r;
+	if ((r = vm_on_destroy(vm, acpi_pm_fini, acpi_pm_dev)) < 0) {
+		acpi_pm_destroy(acpi_pm_dev);
+		return r;
+	}
+	r = vm_register_pio(vm, "acpi-pm1-evt", ACPI_PM1A_EVT_PORT,
+			    ACPI_PM1_EVT_LEN, IO_READ | IO_WRITE,
+			    acpi_pm_evt_io, acpi_pm_dev);
+	if (r < 0)
+		return r;
+	return vm_register_pio(vm, "acpi-pm1-cnt", ACPI_PM1A_CNT_PORT,
+			       ACPI_PM1_CNT_LEN, IO_READ | IO_WRITE,
+			       acpi_pm_cnt_io, acpi_pm_dev);
+}
+
+DEVICE(acpi_pm, acpi_pm_init);
