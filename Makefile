@@ -70,6 +70,7 @@ FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_CC   ?= clang
 FUZZ_SRC_fuzz_uart16550 := src/dev/uart16550.c src/console.c src/err.c
+FUZZ_SRC_fuzz_bzimage := src/boot/kernel.c src/boot/bzimage.c src/boot/pvh.c src/boot/e820.c src/err.c
 .SECONDEXPANSION:
 build/fuzz/%: tests/fuzz/%.c $$(FUZZ_SRC_$$*)
 	@mkdir -p $(dir $@)
@@ -89,3 +90,23 @@ clean:
 .PHONY: all check clean fuzz san-unit
 .SECONDARY:
 -include $(OBJS:.o=.d) $(UNIT_BINS:=.d)
+
+# Benchmarks (bench/, docs/bench.md).  Guests: flat 16-bit images, position-
+# independent (they run at 0000:7C00 under --raw and at F000:0000 as a
+# QEMU -bios image).  `make bench` builds everything and runs bench/run-all
+# (inside the nested-KVM rig where /dev/kvm is missing).
+BENCH_GUEST_SRCS := $(sort $(wildcard bench/guests/*.S))
+BENCH_GUESTS := $(BENCH_GUEST_SRCS:bench/guests/%.S=build/bench/guests/%.bin)
+
+build/bench/guests/%.bin: bench/guests/%.S bench/guests/head.inc
+	@mkdir -p $(dir $@)
+	$(CC) -c -nostdlib -m32 -o build/bench/guests/$*.o $<
+	ld -m elf_i386 -Ttext=0 -e _start -o build/bench/guests/$*.elf build/bench/guests/$*.o
+	objcopy -O binary -j .text build/bench/guests/$*.elf $@
+
+bench-build: $(O)/hyve $(BENCH_BINS) $(BENCH_GUESTS)
+
+bench: bench-build
+	sh bench/run-all
+
+.PHONY: bench bench-build
