@@ -10,7 +10,7 @@
 set -euo pipefail
 
 pkgs=(build-essential libcmocka-dev clang libclang-rt-14-dev qemu-system-x86
-      seabios busybox-static cpio acpica-tools)
+      seabios busybox-static cpio acpica-tools lz4 xz-utils)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||

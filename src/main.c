@@ -10,6 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "boot/acpi.h"
+#include "boot/kernel.h"
 #include "boot/raw.h"
 #include "console.h"
 #include "err.h"
@@ -19,6 +23,7 @@
 #define HYVE_VERSION "0.1.0"
 #define MAX_CPUS 64
 #define MIN_MEMORY (1ULL << 20)
+#define DEFAULT_CMDLINE "console=ttyS0"
 
 static const char usage_top[] =
 "usage: hyve run [OPTIONS]     run a virtual machine (see hyve run --help)\n"
@@ -30,11 +35,18 @@ static const char usage_top[] =
 static const char usage_run[] =
 "usage: hyve run [OPTIONS]\n"
 "\n"
-"Guest:\n"
+"Guest (one of; with neither, the default guest kit is booted):\n"
+"  --kernel FILE         boot a Linux kernel: a bzImage, or an ELF vmlinux\n"
+"                        with a PVH entry note (told apart by its contents)\n"
+"  --initrd FILE         initial ramdisk for --kernel\n"
+"  --cmdline STRING      kernel command line (default \"" DEFAULT_CMDLINE "\")\n"
 "  --raw FILE[@ADDR]     load a raw real-mode image at 0x7C00 (or ADDR < 0x10000)\n"
 "                        and start the boot CPU there at 0000:ADDR, interrupts off\n"
+"Machine:\n"
 "  --memory SIZE         guest RAM, with K/M/G suffix (default 256M)\n"
 "  --cpus N              number of vCPUs, 1-64 (default 1)\n"
+"  --on-reboot=ACTION    exit (default): a guest reboot ends hyve with status 2;\n"
+"                        restart: boot the guest again from scratch\n"
 "Console:\n"
 "  --console stdio       guest console on stdin/stdout (default); on a terminal,\n"
 "                        type Ctrl-A x to quit, Ctrl-A Ctrl-A to send Ctrl-A\n"
@@ -44,7 +56,8 @@ static const char usage_run[] =
 "  --strict-io           stop at the first access to an unclaimed port or\n"
 "                        address (default: reads give all ones, writes dropped)\n"
 "  --stats               on exit, print exits per reason and accesses per\n"
-"                        port/MMIO range, with time spent in their handlers\n"
+"                        port/MMIO range with the time spent in their handlers,\n"
+"                        and the boot-time breakdown\n"
 "  -h, --help            this help\n"
 "\n"
 "Exit status:\n"
@@ -53,19 +66,35 @@ static const char usage_run[] =
 "  2  the guest asked for a reset or reboot\n"
 "  3  the guest triple-faulted (KVM_EXIT_SHUTDOWN)\n"
 "  4  guest-caused fatal exit (strict-I/O violation, unhandled exit,\n"
-"     KVM internal error)\n";
+"     KVM internal error)\n"
+"\n"
+"Environment: HYVE_GUEST_KIT=DIR holds the default guest (vmlinuz, initrd.img);\n"
+"HYVE_KVM_DEVICE=PATH opens PATH instead of /dev/kvm.\n";
 
-enum { OPT_RAW = 256, OPT_MEMORY, OPT_CPUS, OPT_CONSOLE, OPT_STRICT, OPT_STATS };
+enum {
+	OPT_RAW = 256, OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_MEMORY, OPT_CPUS,
+	OPT_CONSOLE, OPT_STRICT, OPT_STATS, OPT_ON_REBOOT,
+};
 
 static const struct option run_options[] = {
 	{ "raw",	required_argument, NULL, OPT_RAW },
+	{ "kernel",	required_argument, NULL, OPT_KERNEL },
+	{ "initrd",	required_argument, NULL, OPT_INITRD },
+	{ "cmdline",	required_argument, NULL, OPT_CMDLINE },
 	{ "memory",	required_argument, NULL, OPT_MEMORY },
 	{ "cpus",	required_argument, NULL, OPT_CPUS },
 	{ "console",	required_argument, NULL, OPT_CONSOLE },
 	{ "strict-io",	no_argument,	   NULL, OPT_STRICT },
 	{ "stats",	no_argument,	   NULL, OPT_STATS },
+	{ "on-reboot",	required_argument, NULL, OPT_ON_REBOOT },
 	{ "help",	no_argument,	   NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
+};
+
+struct run_opts {
+	const char *raw, *kernel, *initrd, *cmdline, *console;
+	bool restart;
+	char kit_kernel[4096], kit_initrd[4096];
 };
 
 static int fail(const char *msg)
@@ -81,23 +110,29 @@ static void fatal_signal(int sig)
 	raise(sig);
 }
 
-static int cmd_run(int argc, char **argv)
+static uint64_t mono_ns(void)
 {
-	struct vm_config cfg = { .mem_size = 256ULL << 20, .ncpus = 1 };
-	const char *raw = NULL;
-	struct raw_image img = { 0 };
-	struct vm vm;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* Parse `hyve run` options into cfg and o.  0, or an exit status. */
+static int parse_run(int argc, char **argv, struct vm_config *cfg, struct run_opts *o)
+{
+	char msg[512];
 	uint64_t v;
-	int opt, status;
-	char msg[256];
+	int opt;
 
 	opterr = 0;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, ":h", run_options, NULL)) != -1) {
 		switch (opt) {
-		case OPT_RAW:
-			raw = optarg;
-			break;
+		case OPT_RAW:	  o->raw = optarg; break;
+		case OPT_KERNEL:  o->kernel = optarg; break;
+		case OPT_INITRD:  o->initrd = optarg; break;
+		case OPT_CMDLINE: o->cmdline = optarg; break;
 		case OPT_MEMORY:
 			if (parse_size(optarg, &v) < 0 || v < MIN_MEMORY || (v & 0xfff)) {
 				snprintf(msg, sizeof(msg),
@@ -105,7 +140,7 @@ static int cmd_run(int argc, char **argv)
 					 optarg);
 				return fail(msg);
 			}
-			cfg.mem_size = v;
+			cfg->mem_size = v;
 			break;
 		case OPT_CPUS:
 			if (parse_u64(optarg, &v) < 0 || v < 1 || v > MAX_CPUS) {
@@ -113,7 +148,7 @@ static int cmd_run(int argc, char **argv)
 					 optarg, MAX_CPUS);
 				return fail(msg);
 			}
-			cfg.ncpus = (int)v;
+			cfg->ncpus = (int)v;
 			break;
 		case OPT_CONSOLE:
 			if (strcmp(optarg, "stdio") && strcmp(optarg, "none") &&
@@ -122,17 +157,20 @@ static int cmd_run(int argc, char **argv)
 					 "--console: unknown backend '%s' (stdio, file=PATH or none)", optarg);
 				return fail(msg);
 			}
-			cfg.console = optarg;
+			o->console = optarg;
 			break;
-		case OPT_STRICT:
-			cfg.strict_io = true;
+		case OPT_ON_REBOOT:
+			if (strcmp(optarg, "exit") && strcmp(optarg, "restart")) {
+				snprintf(msg, sizeof(msg), "--on-reboot: '%s' is not exit or restart", optarg);
+				return fail(msg);
+			}
+			o->restart = !strcmp(optarg, "restart");
 			break;
-		case OPT_STATS:
-			cfg.stats = true;
-			break;
+		case OPT_STRICT: cfg->strict_io = true; break;
+		case OPT_STATS:	 cfg->stats = true; break;
 		case 'h':
 			fputs(usage_run, stdout);
-			return 0;
+			return -1;
 		case ':':
 			snprintf(msg, sizeof(msg), "option '%s' needs a value (see hyve run --help)",
 				 argv[optind - 1]);
@@ -148,38 +186,164 @@ static int cmd_run(int argc, char **argv)
 			 argv[optind]);
 		return fail(msg);
 	}
-	if (!raw)
-		return fail("nothing to run: give --raw FILE (see hyve run --help)");
-	if (raw_open(raw, &img) < 0)
+	if (o->raw && (o->kernel || o->initrd || o->cmdline))
+		return fail("--raw cannot be combined with --kernel, --initrd or --cmdline");
+	if ((o->initrd || o->cmdline) && !o->kernel)
+		return fail("--initrd and --cmdline need --kernel");
+	return 0;
+}
+
+/*
+ * No guest given: boot the guest kit (scripts/guest-kit.sh) from
+ * $HYVE_GUEST_KIT or build/guest-kit next to the binary.  0 or status.
+ */
+static int find_guest_kit(struct run_opts *o)
+{
+	char exe[3000], dir[3600];
+	const char *env = getenv("HYVE_GUEST_KIT");
+	ssize_t n;
+
+	if (env && *env) {
+		snprintf(dir, sizeof(dir), "%s", env);
+	} else {
+		n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+		if (n < 0)
+			return fail("cannot find the default guest (give --kernel or --raw)");
+		exe[n] = '\0';
+		*strrchr(exe, '/') = '\0';
+		snprintf(dir, sizeof(dir), "%s/guest-kit", exe);
+	}
+	snprintf(o->kit_kernel, sizeof(o->kit_kernel), "%s/vmlinuz", dir);
+	snprintf(o->kit_initrd, sizeof(o->kit_initrd), "%s/initrd.img", dir);
+	if (access(o->kit_kernel, R_OK) || access(o->kit_initrd, R_OK)) {
+		char msg[4600];
+		snprintf(msg, sizeof(msg),
+			 "no guest given and no default guest kit in %s: build it with scripts/guest-kit.sh, or give --kernel or --raw",
+			 dir);
+		return fail(msg);
+	}
+	if (access("/sys/module/kvm_pvm", F_OK) == 0)
+		fprintf(stderr, "hyve: note: this host's KVM is kvm_pvm, which cannot run an unmodified Linux kernel; "
+			"bash scripts/demo.sh boots the default guest in the nested-KVM rig instead\n");
+	o->kernel = o->kit_kernel;
+	o->initrd = o->kit_initrd;
+	if (!o->cmdline)
+		o->cmdline = DEFAULT_CMDLINE " quiet";
+	return 0;
+}
+
+/* Put the guest into a freshly created VM: raw image, or ACPI + kernel. */
+static int load_guest(struct vm *vm, const struct raw_image *img, const struct kernel_image *k)
+{
+	struct acpi_config acfg = { .ncpus = vm->ncpus, .base_gpa = GUEST_BIOS_START };
+	struct kernel_entry entry;
+	uint64_t rsdp;
+	size_t room = GUEST_HIGH_START - GUEST_BIOS_START;
+	void *tables;
+	int r;
+
+	if (img)
+		return raw_load(vm, img);
+	tables = vm_gpa(vm, GUEST_BIOS_START, room);
+	if (!tables)
+		return err_set(-ENOSPC, "no room for ACPI tables (--memory too small)");
+	if ((r = acpi_build(&acfg, tables, room, &rsdp, NULL)) < 0)
+		return r;
+	if ((r = kernel_place(k, vm, rsdp, &entry)) < 0)
+		return r;
+	return kernel_set_entry(vm, &entry);
+}
+
+static void print_boot_stats(struct vm *vm, uint64_t t0)
+{
+	uint64_t out = console_first_output_ns(vm->con);
+
+	fprintf(stderr, "stats: boot setup_us=%llu", vm->first_run_ns ?
+		(unsigned long long)((vm->first_run_ns - t0) / 1000) : 0ULL);
+	if (out && vm->first_run_ns && out >= vm->first_run_ns)
+		fprintf(stderr, " first_output_us=%llu",
+			(unsigned long long)((out - vm->first_run_ns) / 1000));
+	fputc('\n', stderr);
+}
+
+static int cmd_run(int argc, char **argv, uint64_t t0)
+{
+	struct vm_config cfg = { .mem_size = 256ULL << 20, .ncpus = 1 };
+	struct run_opts o = { 0 };
+	struct raw_image img = { 0 };
+	struct kernel_image k;
+	struct console *con = NULL;
+	struct vm vm;
+	int status;
+	bool have_kernel = false;
+
+	status = parse_run(argc, argv, &cfg, &o);
+	if (status)
+		return status < 0 ? 0 : status;
+	if (!o.raw && !o.kernel && (status = find_guest_kit(&o)))
+		return status;
+	if (o.raw && raw_open(o.raw, &img) < 0)
 		return fail(err_msg());
+	if (o.kernel) {
+		if (kernel_open(&k, o.kernel, o.initrd, o.cmdline ? o.cmdline : DEFAULT_CMDLINE,
+				cfg.mem_size) < 0)
+			return fail(err_msg());
+		have_kernel = true;
+		cfg.irqchip = true;
+		cfg.bios_ram = true;
+	}
 
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGSEGV, fatal_signal);
 	signal(SIGBUS, fatal_signal);
 	signal(SIGABRT, fatal_signal);
 
-	if (vm_create(&vm, &cfg) < 0 || raw_load(&vm, &img) < 0 || vm_run(&vm) < 0) {
+	if (console_open(&con, o.console) < 0) {
 		status = fail(err_msg());
-		vm_destroy(&vm);
-		raw_free(&img);
-		return status;
+		goto out;
 	}
-	raw_free(&img);
-	status = vm.stop;
-	console_close(vm.con);	/* flush and restore the tty before we print */
+	cfg.con = con;
+	for (;;) {
+		if (vm_create(&vm, &cfg) < 0 ||
+		    load_guest(&vm, o.raw ? &img : NULL, have_kernel ? &k : NULL) < 0 ||
+		    vm_run(&vm) < 0) {
+			console_close(con);
+			con = NULL;
+			status = fail(err_msg());
+			vm_destroy(&vm);
+			goto out;
+		}
+		status = vm.stop;
+		if (status != VM_RESET || !o.restart)
+			break;
+		vm_destroy(&vm);	/* reboot: a new VM from scratch */
+		t0 = mono_ns();
+	}
+	console_close(con);	/* flush and restore the tty before we print */
+	con = NULL;
 	vm.con = NULL;
 	if (vm.stop_msg[0])
 		fprintf(stderr, "hyve: %s\n", vm.stop_msg);
-	if (cfg.stats)
+	if (cfg.stats) {
 		vm_print_stats(&vm, stderr);
+		print_boot_stats(&vm, t0);
+	}
 	vm_destroy(&vm);
+out:
+	if (con)
+		console_close(con);
+	raw_free(&img);
+	if (have_kernel)
+		kernel_close(&k);
 	return status;
 }
 
 int main(int argc, char **argv)
 {
+	uint64_t t0 = mono_ns();
+
 	if (argc >= 2 && !strcmp(argv[1], "run"))
-		return cmd_run(argc - 1, argv + 1);
+		return cmd_run(argc - 1, argv + 1, t0);
 	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		fputs(usage_top, stdout);
 		fputs("\n", stdout);

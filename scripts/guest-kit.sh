@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# scripts/guest-kit.sh - build hyve's default guest from Debian packages:
+# the stock cloud kernel (linux-image-cloud-amd64) and a busybox initramfs.
+#
+#   bash scripts/guest-kit.sh [OUTDIR]      (default: build/guest-kit)
+#
+# OUTDIR/vmlinuz      the bzImage as Debian ships it
+# OUTDIR/vmlinux      the same kernel uncompressed (ELF with a PVH entry note)
+# OUTDIR/initrd.img   busybox-static + the kernel's virtio modules + /init
+# OUTDIR/release      the kernel release
+#
+# /init mounts proc, sys and devtmpfs, loads the virtio modules, prints a
+# banner and the line "hyve-kit: ready", and gives a shell on the console.
+# Kernel command-line words change what it does:
+#   hyve.bench     print "hyve-kit: marker uptime=<s>" and power off at once
+#   hyve.run=CMD   run CMD (a shell command line, '_' for spaces) instead of
+#                  the shell, then power off
+# Idempotent: does nothing when OUTDIR is up to date.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+out=${1:-$top/build/guest-kit}
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+# shellcheck source=../tests/rig/lib.sh
+source "$top/tests/rig/lib.sh"	# rig_apt_install, rig_need, rig_die, rig_say
+
+MODULES=(virtio_pci virtio_blk virtio_net virtio_rng virtio_console)
+KIT_VERSION=2
+
+work=$(mktemp -d /tmp/hyve-kit.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+download() {	# download PKG into $work/dl, echo the .deb path
+	mkdir -p "$work/dl"
+	chmod 0777 "$work/dl"
+	(cd "$work/dl" && { apt-get download -q "$1" >/dev/null 2>&1 ||
+		{ apt-get update -q >/dev/null 2>&1 && apt-get download -q "$1" >/dev/null; }; }) ||
+		rig_die "apt-get download $1 failed"
+	ls "$work/dl/$1"_*.deb | tail -n 1
+}
+
+rig_need cpio cpio
+rig_need readelf binutils
+
+# The meta package names the versioned kernel package it depends on.
+meta=$(download linux-image-cloud-amd64)
+pkg=$(dpkg-deb -f "$meta" Depends | tr ',' '\n' |
+	sed -n 's/^ *\(linux-image-[0-9][^ (]*\).*/\1/p' | head -n 1)
+[ -n "$pkg" ] || rig_die "cannot tell which kernel linux-image-cloud-amd64 depends on"
+release=${pkg#linux-image-}
+stamp="$KIT_VERSION $release $(sha256sum "$0" | cut -c1-16)"
+if [ "$(cat "$out/stamp" 2>/dev/null)" = "$stamp" ] && [ -s "$out/initrd.img" ]; then
+	exit 0
+fi
+rig_say "building the guest kit: Linux $release"
+
+deb=$(download "$pkg")
+dpkg-deb -x "$deb" "$work/k"
+cp "$work/k/boot/vmlinuz-$release" "$out/vmlinuz"
+kdir="$work/k/lib/modules/$release/kernel"
+
+# Uncompressed vmlinux for the PVH loader (Debian's cloud kernel is LZ4).
+rig_need lz4 lz4
+rig_need xz xz-utils
+bash "$top/scripts/extract-vmlinux.sh" "$out/vmlinuz" "$out/vmlinux" ||
+	rig_say "note: no PVH vmlinux could be extracted"
+
+# busybox-static, without installing it.
+bb=$(download busybox-static)
+dpkg-deb -x "$bb" "$work/bb"
+
+root="$work/root"
+mkdir -p "$root"/{bin,dev,proc,sys,tmp,root,lib/modules}
+cp "$work/bb/bin/busybox" "$root/bin/busybox"
+for a in $("$root/bin/busybox" --list); do
+	[ "$a" = busybox ] || ln -sf busybox "$root/bin/$a"
+done
+
+# Modules (dependencies first), decompressed: busybox insmod wants plain ELF.
+declare -A path=() seen=()
+while IFS= read -r f; do
+	n=${f##*/}; n=${n%%.ko*}; path[${n//-/_}]=$f
+done < <(find "$kdir" -name '*.ko*')
+add_module() {
+	local name=${1//-/_} src dst dep
+	[ -z "${seen[$name]:-}" ] || return 0
+	seen[$name]=1
+	src=${path[$name]:-}
+	[ -n "$src" ] || return 0	# built in, or not in this kernel
+	dst="$root/lib/modules/$name.ko"
+	case "$src" in
+	*.ko) cp "$src" "$dst" ;;
+	*.ko.xz) xz -dc "$src" >"$dst" ;;
+	*.ko.zst) rig_need zstd zstd; zstd -q -dc "$src" >"$dst" ;;
+	*.ko.gz) gzip -dc "$src" >"$dst" ;;
+	esac
+	for dep in $(tr '\0' '\n' <"$dst" | sed -n 's/^depends=//p' | head -n 1 | tr ',' ' '); do
+		add_module "$dep"
+	done
+	echo "$name" >>"$root/lib/modules/order"
+}
+: >"$root/lib/modules/order"
+for m in "${MODULES[@]}"; do add_module "$m"; done
+
+cat >"$root/init" <<'INIT'
+#!/bin/sh
+# hyve guest kit /init (busybox)
+export PATH=/bin HOME=/root
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
+while read -r m; do insmod "/lib/modules/$m.ko" 2>/dev/null; done </lib/modules/order
+for w in $(cat /proc/cmdline); do
+	case "$w" in
+	hyve.bench)
+		read -r up _ </proc/uptime
+		echo "hyve-kit: marker uptime=$up"
+		poweroff -f ;;
+	hyve.run=*)
+		cmd=$(echo "${w#hyve.run=}" | tr _ ' ')
+		sh -c "$cmd"
+		echo "hyve-kit: run status=$?"
+		poweroff -f ;;
+	esac
+done
+echo "hyve guest kit: Linux $(uname -r), $(nproc) CPU(s), $(sed -n 's/MemTotal: *//p' /proc/meminfo)"
+echo "hyve-kit: ready"
+while :; do
+	setsid cttyhack sh -l
+done
+INIT
+chmod 0755 "$root/init"
+printf 'PS1="hyve# "\n' >"$root/root/.profile"
+ln -sf /root/.profile "$root/.profile"
+(cd "$root" && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 | gzip -1 >"$out/initrd.img")
+echo "$release" >"$out/release"
+echo "$stamp" >"$out/stamp"
+rig_say "guest kit ready in $out ($(du -k "$out/initrd.img" | cut -f1) KiB initramfs, modules: $(tr '\n' ' ' <"$root/lib/modules/order"))"
