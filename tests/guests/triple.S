@@ -1,0 +1,47 @@
+/*
+ * triple - triple fault: switch to 32-bit protected mode with an empty IDT
+ * (limit 0) and execute UD2.  The #UD cannot be delivered (vector 6 is
+ * outside the IDT limit -> #GP), nor can the #GP (-> #DF), nor the #DF: the
+ * CPU shuts down, KVM reports KVM_EXIT_SHUTDOWN and hyve exits with status 3
+ * and "hyve: guest triple fault ..." on stderr.  Expected output:
+ *	triple
+ */
+#include "lib16.inc"
+
+	.text
+	.globl _start
+_start:
+	GUEST_SETUP
+	PUTS	"triple\n"
+	lgdtl	gdtr
+	lidtl	idtr
+	movl	%cr0, %eax
+	orl	$1, %eax		/* CR0.PE */
+	movl	%eax, %cr0
+	ljmp	$0x08, $pm32
+
+	.code32
+pm32:
+	movw	$0x10, %ax
+	movw	%ax, %ds
+	movw	%ax, %es
+	movw	%ax, %ss
+	movl	$0x7c00, %esp
+	ud2
+	/* not reached */
+	movl	$0x220, %edx
+	movl	$'?', %eax
+	outl	%eax, %dx
+	cli
+	hlt
+
+	.section .rodata
+	.balign	8
+gdt:	.quad	0
+	.quad	0x00cf9a000000ffff	/* 0x08: 32-bit code, base 0, 4 GiB */
+	.quad	0x00cf92000000ffff	/* 0x10: data, base 0, 4 GiB */
+gdt_end:
+gdtr:	.word	gdt_end - gdt - 1
+	.long	gdt
+idtr:	.word	0			/* limit 0: no vector fits */
+	.long	0

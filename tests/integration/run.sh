@@ -1,0 +1,386 @@
+#!/bin/sh
+# shellcheck source-path=SCRIPTDIR disable=SC2034
+# run.sh - hyve's integration tests: boot the test guests (tests/guests/*.S,
+# built into $GUESTS) under `hyve run` and check their console output, exit
+# status, stderr and --stats counts.  Output is TAP (one line per test, then
+# the plan); exit status 0 when every test passed or was skipped.
+#
+# POSIX sh, runs under busybox ash (the nested-KVM rig: see payload.sh).
+#
+# Environment:
+#   HYVE        the hyve binary (default <repo>/build/hyve)
+#   GUESTS      directory of the guest .bin files (default <repo>/build/guests)
+#   HV_TIMEOUT  seconds each hyve run may take (default 30)
+#
+# Every test needs /dev/kvm: when it cannot be opened, each test is reported
+# as "ok N - ... # SKIP no /dev/kvm" (same tests, same numbers).
+
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib.sh
+. "$here/lib.sh"
+
+root=$(cd "$here/../.." 2>/dev/null && pwd)
+HYVE=${HYVE:-$root/build/hyve}
+GUESTS=${GUESTS:-$root/build/guests}
+
+t_setup
+kvm_probe
+echo "# hyve integration tests: HYVE=$HYVE GUESTS=$GUESTS"
+if [ "$KVM_OK" = 1 ]; then
+	echo "# /dev/kvm: usable"
+else
+	echo "# /dev/kvm: $KVM_WHY: every test is skipped"
+fi
+if [ "$KVM_OK" = 1 ]; then
+	[ -x "$HYVE" ] || echo "# WARNING: $HYVE is not an executable file"
+	[ -d "$GUESTS" ] || echo "# WARNING: guest directory $GUESTS not found"
+fi
+T_NEED_KVM=1
+
+G=$GUESTS
+
+# ---- consoles: bvmcons and COM1 output ------------------------------------
+
+if t_begin "bvmcons: signature 0x6276 and output (hello_bvm)"; then
+	hv run --raw "$G/hello_bvm.bin"
+	want_status 0
+	want_out 'sig ok\nhello from bvmcons\n'
+	want_err_empty
+	t_end
+fi
+
+if t_begin "COM1: output polling LSR.THRE then THR (hello_com1)"; then
+	hv run --raw "$G/hello_com1.bin"
+	want_status 0
+	want_out 'hello from com1\n'
+	want_err_empty
+	t_end
+fi
+
+if t_begin "string I/O out: REP OUTSB to COM1, REP OUTSD to bvmcons (outs)"; then
+	hv run --raw "$G/outs.bin"
+	want_status 0
+	want_out 'rep outsb com1\nrep outsd bvmcons\n'
+	want_err_empty
+	t_end
+fi
+
+if t_begin "string I/O out across exits: 5000-element REP OUTSB and REP OUTSD (outs_long)"; then
+	hv run --raw "$G/outs_long.bin"
+	want_status 0
+	_i=0
+	: >"$TMPD/long.exp"
+	while [ $_i -lt 200 ]; do
+		echo "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLM" >>"$TMPD/long.exp"
+		_i=$((_i + 1))
+	done
+	want_file_is "stdout" "$OUT" "$TMPD/long.exp"
+	want_err_empty
+	t_end
+fi
+
+if t_begin "COM1 registers: LSR idle 0x60, scratch, loopback (uart)"; then
+	hv run --raw "$G/uart.bin"
+	want_status 0
+	want_out 'lsr 60\nscr 5a a5\nloop lsr 61 rbr 4c\nloop off lsr 60\n'
+	want_err_empty
+	t_end
+fi
+
+# ---- boot state and load address -------------------------------------------
+
+if t_begin "initial real-mode state: segments 0, IP=SP=0x7c00, DL=0x80, IF=0 (state)"; then
+	hv run --raw "$G/state.bin"
+	want_status 0
+	want_out 'cs=0000 ds=0000 es=0000 ss=0000 ip=7c00 sp=7c00 dl=80 if=0 pe=0\n'
+	want_err_empty
+	t_end
+fi
+
+if t_begin "--raw FILE@0x1000 loads and starts at 0000:1000 (org1000)"; then
+	hv run --raw "$G/org1000.bin@0x1000"
+	want_status 0
+	want_out 'entry 0000:1000\nloaded at 0x1000\n'
+	want_err_empty
+	t_end
+fi
+
+if t_begin "--raw FILE@4096 (decimal address) works like @0x1000 (org1000)"; then
+	hv run --raw "$G/org1000.bin@4096"
+	want_status 0
+	want_out 'entry 0000:1000\nloaded at 0x1000\n'
+	want_err_empty
+	t_end
+fi
+
+if t_begin "--cpus 4: the boot CPU runs the guest as with one CPU (hello_bvm)"; then
+	hv run --cpus 4 --raw "$G/hello_bvm.bin"
+	want_status 0
+	want_out 'sig ok\nhello from bvmcons\n'
+	want_err_empty
+	t_end
+fi
+
+# ---- unclaimed ports ----------------------------------------------------------
+
+if t_begin "unclaimed port IN of widths 1/2/4 reads all ones (in_widths)"; then
+	hv run --raw "$G/in_widths.bin"
+	want_status 0
+	want_out 'inb 123456ff\ninw 1234ffff\ninl ffffffff\n'
+	want_err_empty
+	t_end
+fi
+
+if t_begin "--stats counts 3 unclaimed port reads, 0 writes (in_widths)"; then
+	hv run --stats --raw "$G/in_widths.bin"
+	want_status 0
+	want_out 'inb 123456ff\ninw 1234ffff\ninl ffffffff\n'
+	want_err_has '^stats: pio unclaimed reads=3 writes=0( |$)'
+	t_end
+fi
+
+if t_begin "unclaimed port OUT of widths 1/2/4 is dropped, --stats counts 3 writes (out_widths)"; then
+	hv run --stats --raw "$G/out_widths.bin"
+	want_status 0
+	want_out 'out done\n'
+	want_err_has '^stats: pio unclaimed reads=0 writes=3( |$)'
+	t_end
+fi
+
+if t_begin "string I/O in: REP INSB/INSW/INSD from an unclaimed port fill all ones, exactly (ins)"; then
+	hv run --raw "$G/ins.bin"
+	want_status 0
+	want_out 'insb ok\ninsw ok\ninsd ok\ninsb 5000 ok\n'
+	want_err_empty
+	t_end
+fi
+
+if t_begin "--stats counts every element of string input: 5028 unclaimed reads (ins)"; then
+	hv run --stats --raw "$G/ins.bin"
+	want_status 0
+	want_err_has '^stats: pio unclaimed reads=5028 writes=0( |$)'
+	t_end
+fi
+
+if t_begin "--stats: IO exits and bvmcons reads/writes (hello_bvm)"; then
+	hv run --stats --raw "$G/hello_bvm.bin"
+	want_status 0
+	want_out 'sig ok\nhello from bvmcons\n'
+	want_err_has '^stats: exit IO count=[1-9][0-9]* us=[0-9]'
+	# 1 signature read; "sig ok\nhello from bvmcons\n" is 26 writes
+	want_err_has '^stats: pio bvmcons 0x220-0x223 reads=1 writes=26 us=[0-9]'
+	want_err_has '^stats: pio unclaimed reads=0 writes=0( |$)'
+	want_err_has '^stats: mmio unclaimed reads=0 writes=0( |$)'
+	t_end
+fi
+
+# ---- unclaimed MMIO -----------------------------------------------------------
+
+if t_begin "legacy hole 0xA0000-0xFFFFF: reads all ones, writes dropped; 0x9FFFC is RAM (mmio)"; then
+	hv run --raw "$G/mmio.bin"
+	want_status 0
+	want_out 'readb b8000 ff\nreadw b8000 ffff\nreadl b8000 ffffffff\nwrite b8010 dropped ff\nreadb a0000 ff\nreadl ffff0 ffffffff\nram 9fffc a5a5a5a5\n'
+	want_err_empty
+	t_end
+fi
+
+if t_begin "--stats counts 6 unclaimed MMIO reads and 1 write (mmio)"; then
+	hv run --stats --raw "$G/mmio.bin"
+	want_status 0
+	want_err_has '^stats: exit MMIO count=[1-9][0-9]* us=[0-9]'
+	want_err_has '^stats: mmio unclaimed reads=6 writes=1( |$)'
+	t_end
+fi
+
+LONG_OUT='in long mode\nreadb ff\nreadw ffff\nreadl ffffffff\nreadq ffffffffffffffff\nram 100000 ok\nram ffffff0 ok\nlong mode ok\n'
+
+if t_begin "64-bit guest enters long mode; MMIO at 0xd0000000 of widths 1/2/4/8 (long64)"; then
+	hv run --raw "$G/long64.bin"
+	want_status 0
+	want_out "$LONG_OUT"
+	want_err_empty
+	t_end
+fi
+
+if t_begin "--stats counts 4 unclaimed MMIO reads and 4 writes (long64)"; then
+	hv run --stats --raw "$G/long64.bin"
+	want_status 0
+	want_out "$LONG_OUT"
+	want_err_has '^stats: mmio unclaimed reads=4 writes=4( |$)'
+	t_end
+fi
+
+if t_begin "--memory 128M: 0xffffff0 is not RAM (reads all ones), 0x100000 is (long64)"; then
+	hv run --memory 128M --stats --raw "$G/long64.bin"
+	want_status 0
+	want_out 'in long mode\nreadb ff\nreadw ffff\nreadl ffffffff\nreadq ffffffffffffffff\nram 100000 ok\nram ffffff0 absent\nlong mode ok\n'
+	want_err_has '^stats: mmio unclaimed reads=5 writes=5( |$)'
+	t_end
+fi
+
+# ---- exit statuses --------------------------------------------------------------
+
+if t_begin "i8042 reset (0xFE to port 0x64): status 2 (reset)"; then
+	hv run --raw "$G/reset.bin"
+	want_status 2
+	want_out 'reset\n'
+	t_end
+fi
+
+if t_begin "triple fault: status 3 and 'hyve: guest triple fault' (triple)"; then
+	hv run --raw "$G/triple.bin"
+	want_status 3
+	want_out 'triple\n'
+	want_err_has '^hyve: guest triple fault'
+	t_end
+fi
+
+# ---- --strict-io ----------------------------------------------------------------
+
+if t_begin "without --strict-io an unclaimed inb is harmless (strict_inb)"; then
+	hv run --raw "$G/strict_inb.bin"
+	want_status 0
+	want_out 'before\nafter\n'
+	want_err_empty
+	t_end
+fi
+
+if t_begin "--strict-io: unclaimed inb stops the VM, status 4 (strict_inb)"; then
+	hv run --strict-io --raw "$G/strict_inb.bin"
+	want_status 4
+	want_out 'before\n'
+	want_err_line 'hyve: unhandled inb 0x123'
+	t_end
+fi
+
+if t_begin "--strict-io: unclaimed outw stops the VM, status 4 (strict_outw)"; then
+	hv run --strict-io --raw "$G/strict_outw.bin"
+	want_status 4
+	want_out 'before\n'
+	want_err_line 'hyve: unhandled outw 0x1234'
+	t_end
+fi
+
+if t_begin "--strict-io: unclaimed MMIO read stops the VM, status 4 (strict_read)"; then
+	hv run --strict-io --raw "$G/strict_read.bin"
+	want_status 4
+	want_out 'before\n'
+	want_err_line 'hyve: unhandled readb 0xb8000'
+	t_end
+fi
+
+if t_begin "--strict-io: unclaimed MMIO write stops the VM, status 4 (strict_write)"; then
+	hv run --strict-io --raw "$G/strict_write.bin"
+	want_status 4
+	want_out 'before\n'
+	want_err_line 'hyve: unhandled writew 0xb8010'
+	t_end
+fi
+
+if t_begin "--strict-io: 8-byte MMIO write above 3 GiB, status 4 (long64)"; then
+	hv run --strict-io --raw "$G/long64.bin"
+	want_status 4
+	want_out 'in long mode\n'
+	want_err_line 'hyve: unhandled writeq 0xd0000000'
+	t_end
+fi
+
+if t_begin "--strict-io does not affect claimed devices (outs)"; then
+	hv run --strict-io --raw "$G/outs.bin"
+	want_status 0
+	want_out 'rep outsb com1\nrep outsd bvmcons\n'
+	want_err_empty
+	t_end
+fi
+
+# ---- console backends -----------------------------------------------------------
+
+if t_begin "--console file=PATH: output goes to the file, nothing to stdout (hello_bvm)"; then
+	rm -f "$TMPD/console.txt"
+	hv run --console "file=$TMPD/console.txt" --raw "$G/hello_bvm.bin"
+	want_status 0
+	want_out_empty
+	want_err_empty
+	printf 'sig ok\nhello from bvmcons\n' >"$TMPD/console.exp"
+	want_file_is "console file" "$TMPD/console.txt" "$TMPD/console.exp"
+	t_end
+fi
+
+if t_begin "--console file=PATH with COM1 output (hello_com1)"; then
+	rm -f "$TMPD/console.txt"
+	hv run --console "file=$TMPD/console.txt" --raw "$G/hello_com1.bin"
+	want_status 0
+	want_out_empty
+	printf 'hello from com1\n' >"$TMPD/console.exp"
+	want_file_is "console file" "$TMPD/console.txt" "$TMPD/console.exp"
+	t_end
+fi
+
+if t_begin "--console none: no output at all (hello_bvm)"; then
+	hv run --console none --raw "$G/hello_bvm.bin"
+	want_status 0
+	want_out_empty
+	want_err_empty
+	t_end
+fi
+
+if t_begin "--console stdio (explicit) is the default (hello_bvm)"; then
+	hv run --console stdio --raw "$G/hello_bvm.bin"
+	want_status 0
+	want_out 'sig ok\nhello from bvmcons\n'
+	want_err_empty
+	t_end
+fi
+
+# ---- console input ----------------------------------------------------------------
+
+if t_begin "input from a pipe reaches bvmcons IN 0x220 (abc + newline, echo_bvm)"; then
+	hv_pipe 'abc\n' run --raw "$G/echo_bvm.bin"
+	want_status 0
+	want_out 'ready\nabc\ndone\n'
+	want_err_empty
+	t_end
+fi
+
+if t_begin "input from a pipe reaches COM1 RBR with LSR.DR (echo_com1)"; then
+	hv_pipe 'xyz\n' run --raw "$G/echo_com1.bin"
+	want_status 0
+	want_out 'ready\nxyz\ndone\n'
+	want_err_empty
+	t_end
+fi
+
+if t_begin "input arriving in pieces (a, 1 s pause, b + newline) is delivered as it comes (echo_bvm)"; then
+	HV_CMD='{ printf a; sleep 1; printf "b\n"; } | hyve run --raw echo_bvm.bin'
+	HV_T0=$(date +%s)
+	{ printf 'a'; sleep 1; printf 'b\n'; } |
+		timeout -k 5 "$HV_TIMEOUT" "$HYVE" run --raw "$G/echo_bvm.bin" >"$OUT" 2>"$ERR"
+	STATUS=$?
+	hv_check_timeout
+	want_status 0
+	want_out 'ready\nab\ndone\n'
+	want_err_empty
+	t_end
+fi
+
+if t_begin "piped input is delivered at once, not at EOF (pipe held open 15 s, echo_bvm)"; then
+	HV_CMD='{ printf "abc\n"; sleep 15; } | hyve run --raw echo_bvm.bin'
+	rm -f "$TMPD/closed"
+	HV_T0=$(date +%s)
+	{ printf 'abc\n'; sleep 15; : >"$TMPD/closed"; } | {
+		timeout -k 5 "$HV_TIMEOUT" "$HYVE" run --raw "$G/echo_bvm.bin" >"$OUT" 2>"$ERR"
+		echo $? >"$TMPD/status"
+		[ -e "$TMPD/closed" ] && echo late >"$TMPD/late"
+		cat >/dev/null	# drain, so the writer ends normally
+	}
+	STATUS=$(cat "$TMPD/status")
+	hv_check_timeout
+	want_status 0
+	want_out 'ready\nabc\ndone\n'
+	[ ! -e "$TMPD/late" ] ||
+		diag "hyve only finished after the writer closed the pipe (input delivered at EOF?)"
+	rm -f "$TMPD/late"
+	t_end
+fi
+
+t_done
