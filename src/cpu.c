@@ -182,7 +182,7 @@ int cpu_setup(struct vm *vm, struct vcpu *vcpu, const struct kvm_cpuid2 *support
 		return r;
 	if ((r = vmm_set_msrs(&vcpu->kvm, msrs, sizeof(msrs) / sizeof(msrs[0]))) < 0)
 		return r;
-	if ((r = vmm_set_fpu(&vcpu->kvm, &fpu)) < 0)
+	if ((r = vmm_set_fpu(&vcpu->kvm, &fpu)) < 0 || !vm->cfg.irqchip)
 		return r;
 	/* As firmware leaves it: LINT0 takes the 8259's ExtINT, LINT1 NMIs. */
 	if ((r = vmm_get_lapic(&vcpu->kvm, &lapic)) < 0)

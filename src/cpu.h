@@ -21,7 +21,7 @@ void cpu_filter_cpuid(const struct kvm_cpuid2 *in, struct kvm_cpuid2 *out,
 /* Look up (function, index) in a table; NULL if absent. */
 struct kvm_cpuid_entry2 *cpu_find(struct kvm_cpuid2 *c, unsigned fn, unsigned idx);
 
-/* CPUID, MSRs, FPU and LAPIC for one vCPU of an OS-booting VM. */
+/* CPUID, MSRs, FPU and (with the in-kernel irqchip) LAPIC LINT0/1 of a vCPU. */
 int cpu_setup(struct vm *vm, struct vcpu *vcpu, const struct kvm_cpuid2 *supported);
 
 #endif

@@ -222,7 +222,7 @@ static int find_guest_kit(struct run_opts *o)
 			 dir);
 		return fail(msg);
 	}
-	if (access("/sys/module/kvm_pvm", F_OK) == 0)
+	if (access("/sys/module/kvm_pvm", F_OK) == 0 && access("/dev/kvm", F_OK) == 0)
 		fprintf(stderr, "hyve: note: this host's KVM is kvm_pvm, which cannot run an unmodified Linux kernel; "
 			"bash scripts/demo.sh boots the default guest in the nested-KVM rig instead\n");
 	o->kernel = o->kit_kernel;
@@ -254,10 +254,8 @@ static int load_guest(struct vm *vm, const struct raw_image *img, const struct k
 	return kernel_set_entry(vm, &entry);
 }
 
-static void print_boot_stats(struct vm *vm, uint64_t t0)
+static void print_boot_stats(struct vm *vm, uint64_t t0, uint64_t out)
 {
-	uint64_t out = console_first_output_ns(vm->con);
-
 	fprintf(stderr, "stats: boot setup_us=%llu", vm->first_run_ns ?
 		(unsigned long long)((vm->first_run_ns - t0) / 1000) : 0ULL);
 	if (out && vm->first_run_ns && out >= vm->first_run_ns)
@@ -275,6 +273,7 @@ static int cmd_run(int argc, char **argv, uint64_t t0)
 	struct console *con = NULL;
 	struct vm vm;
 	int status;
+	uint64_t first_out;
 	bool have_kernel = false;
 
 	status = parse_run(argc, argv, &cfg, &o);
@@ -319,6 +318,7 @@ static int cmd_run(int argc, char **argv, uint64_t t0)
 		vm_destroy(&vm);	/* reboot: a new VM from scratch */
 		t0 = mono_ns();
 	}
+	first_out = console_first_output_ns(con);
 	console_close(con);	/* flush and restore the tty before we print */
 	con = NULL;
 	vm.con = NULL;
@@ -326,7 +326,7 @@ static int cmd_run(int argc, char **argv, uint64_t t0)
 		fprintf(stderr, "hyve: %s\n", vm.stop_msg);
 	if (cfg.stats) {
 		vm_print_stats(&vm, stderr);
-		print_boot_stats(&vm, t0);
+		print_boot_stats(&vm, t0, first_out);
 	}
 	vm_destroy(&vm);
 out:
@@ -355,7 +355,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (argc < 2) {
-		fputs(usage_top, stderr);
+		fputs("hyve: no command given (try hyve --help)\n", stderr);
 		return VM_ERROR;
 	}
 	fprintf(stderr, "hyve: unknown command '%s' (try hyve --help)\n", argv[1]);

@@ -190,7 +190,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 			return r;
 		vm->ncpus++;
 	}
-	if (cfg->irqchip) {
+	{	/* every guest sees a real CPUID (long mode needs it) */
 		struct kvm_cpuid2 *supported;
 
 		if ((r = vmm_supported_cpuid(&vm->vmm, &supported)) < 0)

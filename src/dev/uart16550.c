@@ -279,6 +279,8 @@ static void reg_write(struct uart *u, unsigned reg, uint8_t v)
 		if (!(u->ier & IER_ETBEI) && (v & IER_ETBEI))
 			u->thre_pending = true;
 		u->ier = v & 0x0f;
+		if (u->ier & IER_ERBFI)
+			rx_fill(u);	/* input already waiting interrupts now */
 		return;
 	case REG_IIR:
 		write_fcr(u, v);
@@ -325,7 +327,13 @@ void uart_input_ready(void *arg)
 	struct uart *u = arg;
 
 	pthread_mutex_lock(&u->lock);
-	rx_fill(u);
+	/*
+	 * Take input eagerly only from a guest that asked for receive
+	 * interrupts; a polling guest pulls it with its own reads, so input
+	 * meant for another console device (bvmcons) is not swallowed here.
+	 */
+	if (u->ier & IER_ERBFI)
+		rx_fill(u);
 	update_irq(u);
 	pthread_mutex_unlock(&u->lock);
 }
