@@ -8,7 +8,9 @@
  * recomputed, so the guest's own consistency check agrees with what it is
  * told.
  */
+#include <cpuid.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cpu.h"
@@ -156,6 +158,99 @@ void cpu_filter_cpuid(const struct kvm_cpuid2 *in, struct kvm_cpuid2 *out,
 	cpu_fix_xsave(out);
 }
 
+void cpu_xsave_legacy_only(struct kvm_cpuid2 *c)
+{
+	struct kvm_cpuid_entry2 *e;
+
+	if ((e = cpu_find(c, 1, 0)))
+		e->ecx &= ~((1u << 12) | (1u << 28) | (1u << 29));	/* FMA, AVX, F16C */
+	if ((e = cpu_find(c, 7, 0))) {
+		e->ebx &= ~((1u << 5) | (1u << 16) | (1u << 17) | (1u << 21) |
+			    (1u << 26) | (1u << 27) | (1u << 28) | (1u << 30) |
+			    (1u << 31));				/* AVX2, AVX-512 */
+		e->ecx &= ~((1u << 1) | (1u << 3) | (1u << 4) | (1u << 6) |
+			    (1u << 8) | (1u << 9) | (1u << 10) | (1u << 11) |
+			    (1u << 12) | (1u << 14));			/* PKU, VAES, ... */
+		e->edx &= ~((1u << 2) | (1u << 3) | (1u << 8) | (1u << 23));
+	}
+	if ((e = cpu_find(c, 7, 1)))
+		e->eax &= ~((1u << 4) | (1u << 5));		/* AVX-VNNI, AVX512_BF16 */
+	cpu_fix_xsave(c);
+}
+
+void cpu_hide_xsave(struct kvm_cpuid2 *c)
+{
+	struct kvm_cpuid_entry2 *e;
+
+	cpu_xsave_legacy_only(c);
+	if ((e = cpu_find(c, 1, 0)))
+		e->ecx &= ~((1u << 26) | (1u << 27));		/* XSAVE, OSXSAVE */
+	for (unsigned i = 0; i < c->nent; i++)
+		if (c->entries[i].function == 0xd)
+			c->entries[i].eax = c->entries[i].ebx =
+				c->entries[i].ecx = c->entries[i].edx = 0;
+}
+
+/*
+ * Does KVM's own idea of the XSAVE size (CPUID 0xD.0 EBX, which it
+ * recomputes whenever the guest sets XCR0) agree with the sub-leaves we
+ * expose?  Ask it: set XCR0 to everything exposed, read CPUID back.  Some
+ * hosts (nested, emulated CPUs) disagree; Linux then warns "XSAVE
+ * consistency problem" at boot, so such hosts get x87/SSE state only.
+ */
+static int cpu_xsave_consistent(struct vcpu *vcpu, const struct kvm_cpuid2 *c, bool *ok)
+{
+	struct kvm_cpuid2 *back;
+	struct kvm_cpuid_entry2 *d0 = cpu_find((struct kvm_cpuid2 *)c, 0xd, 0), *b0;
+	struct kvm_xcrs xcrs = { .nr_xcrs = 1 };
+	int r;
+
+	*ok = true;
+	if (!d0 || (d0->eax & ~3u) == 0)
+		return 0;
+	back = calloc(1, sizeof(*back) + c->nent * sizeof(c->entries[0]));
+	if (!back)
+		return err_set(-ENOMEM, "out of memory");
+	back->nent = c->nent;
+	xcrs.xcrs[0].value = ((uint64_t)d0->edx << 32) | d0->eax;
+	r = vmm_set_xcrs(&vcpu->kvm, &xcrs);
+	if (r == 0)
+		r = vmm_get_cpuid(&vcpu->kvm, back);
+	if (r == 0 && (b0 = cpu_find(back, 0xd, 0)))
+		*ok = b0->ebx == d0->ecx;
+	xcrs.xcrs[0].value = 1;		/* back to the reset value */
+	if (r == 0)
+		r = vmm_set_xcrs(&vcpu->kvm, &xcrs);
+	free(back);
+	return r;
+}
+
+/*
+ * Is hyve itself running on QEMU's software-emulated CPU (TCG)?  Its SVM
+ * emulation lets a nested guest's XSETBV through without an intercept, so
+ * KVM never learns the guest's XCR0 and keeps reporting the XSAVE size of
+ * x87/SSE alone; Linux then warns "XSAVE consistency problem" whatever the
+ * sub-leaves say, and even with XCR0 limited to x87/SSE its signal frames
+ * come out wrong (init dies in rt_sigreturn).  On such a host XSAVE is not
+ * exposed at all: the guest uses FXSAVE.  (This is the test rig's situation; QEMU's guests there
+ * show the warning.)
+ */
+static bool cpu_host_is_tcg(void)
+{
+	unsigned a, b, c, d;
+	char sig[13];
+
+	__cpuid(1, a, b, c, d);
+	if (!(c & (1u << 31)))
+		return false;		/* not running under a hypervisor */
+	__cpuid(0x40000000, a, b, c, d);
+	memcpy(sig, &b, 4);
+	memcpy(sig + 4, &c, 4);
+	memcpy(sig + 8, &d, 4);
+	sig[12] = '\0';
+	return !strcmp(sig, "TCGTCGTCGTCG");
+}
+
 int cpu_setup(struct vm *vm, struct vcpu *vcpu, const struct kvm_cpuid2 *supported)
 {
 	struct kvm_cpuid2 *c;
@@ -176,7 +271,23 @@ int cpu_setup(struct vm *vm, struct vcpu *vcpu, const struct kvm_cpuid2 *support
 	if (!c)
 		return err_set(-ENOMEM, "out of memory");
 	cpu_filter_cpuid(supported, c, vcpu->id, vm->ncpus);
+	if (cpu_host_is_tcg())
+		cpu_hide_xsave(c);
+	/* KVM's LAPIC emulates the TSC-deadline timer, but only says so here. */
+	if (vm->cfg.irqchip && vmm_has_cap(&vm->vmm, KVM_CAP_TSC_DEADLINE_TIMER)) {
+		struct kvm_cpuid_entry2 *l1 = cpu_find(c, 1, 0);
+		if (l1)
+			l1->ecx |= 1u << 24;
+	}
 	r = vmm_set_cpuid(&vcpu->kvm, c);
+	if (r == 0) {
+		bool ok;
+		r = cpu_xsave_consistent(vcpu, c, &ok);
+		if (r == 0 && !ok) {
+			cpu_xsave_legacy_only(c);
+			r = vmm_set_cpuid(&vcpu->kvm, c);
+		}
+	}
 	free(c);
 	if (r < 0)
 		return r;

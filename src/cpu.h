@@ -18,6 +18,15 @@ struct vcpu;
 void cpu_filter_cpuid(const struct kvm_cpuid2 *in, struct kvm_cpuid2 *out,
 		      int id, int ncpus);
 
+/*
+ * Expose no XSAVE state beyond x87/SSE: drop AVX, AVX-512, PKU and the
+ * features that need them, for hosts whose KVM reports XSAVE sizes that do
+ * not match its own sub-leaves.  Pure, unit-tested.
+ */
+void cpu_xsave_legacy_only(struct kvm_cpuid2 *c);
+/* No XSAVE at all (and nothing that needs it): the guest uses FXSAVE. */
+void cpu_hide_xsave(struct kvm_cpuid2 *c);
+
 /* Look up (function, index) in a table; NULL if absent. */
 struct kvm_cpuid_entry2 *cpu_find(struct kvm_cpuid2 *c, unsigned fn, unsigned idx);
 

@@ -17,6 +17,7 @@ void iobus_init(struct iobus *bus, const char *name, uint64_t limit,
 	bus->name = name;
 	bus->limit = limit;
 	bus->max_size = max_size;
+	pthread_mutex_init(&bus->seen_lock, NULL);
 }
 
 void iobus_destroy(struct iobus *bus)
@@ -114,6 +115,25 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+/* Remember which unclaimed addresses the guest touches (slow path only). */
+static void iobus_note_unclaimed(struct iobus *bus, uint64_t addr)
+{
+	pthread_mutex_lock(&bus->seen_lock);
+	for (int i = 0; i < bus->nseen; i++) {
+		if (bus->seen[i].addr == addr) {
+			bus->seen[i].count++;
+			goto out;
+		}
+	}
+	if (bus->nseen < IOBUS_NSEEN) {
+		bus->seen[bus->nseen].addr = addr;
+		bus->seen[bus->nseen].count = 1;
+		bus->nseen++;
+	}
+out:
+	pthread_mutex_unlock(&bus->seen_lock);
+}
+
 int iobus_access(struct iobus *bus, bool write, uint64_t addr, unsigned size,
 		 uint64_t *val)
 {
@@ -143,6 +163,7 @@ int iobus_access(struct iobus *bus, bool write, uint64_t addr, unsigned size,
 unclaimed:
 	__atomic_fetch_add(write ? &bus->unclaimed_writes : &bus->unclaimed_reads,
 			   1, __ATOMIC_RELAXED);
+	iobus_note_unclaimed(bus, addr);
 	if (!write)
 		*val = io_mask(size);
 	return -ENOENT;

@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <pthread.h>
 
 #define IO_READ  0x1	/* range accepts IN / MMIO reads */
 #define IO_WRITE 0x2	/* range accepts OUT / MMIO writes */
@@ -43,6 +44,8 @@ struct io_range {
 	uint64_t ns;		/* time spent in the handler (with timing on) */
 };
 
+#define IOBUS_NSEEN 16
+
 struct iobus {
 	const char *name;	/* "pio" or "mmio" */
 	uint64_t limit;		/* highest valid address + 1 (0 = 2^64) */
@@ -51,6 +54,10 @@ struct iobus {
 	int nranges, cap;
 	bool timing;		/* measure handler time (--stats) */
 	uint64_t unclaimed_reads, unclaimed_writes;
+	/* the first IOBUS_NSEEN distinct unclaimed addresses, for --stats */
+	pthread_mutex_t seen_lock;
+	struct { uint64_t addr; uint64_t count; } seen[IOBUS_NSEEN];
+	int nseen;
 };
 
 void iobus_init(struct iobus *bus, const char *name, uint64_t limit,

@@ -139,8 +139,8 @@ static int vm_setup_memory(struct vm *vm)
 	vm->mem[vm->nmem++] = (struct mem_region){ 0, below4g < GUEST_LOW_END ?
 						   below4g : GUEST_LOW_END, vm->ram };
 	if (vm->cfg.bios_ram && below4g >= GUEST_HIGH_START)
-		vm->mem[vm->nmem++] = (struct mem_region){ GUEST_BIOS_START,
-			GUEST_HIGH_START - GUEST_BIOS_START, vm->ram + GUEST_BIOS_START };
+		vm->mem[vm->nmem++] = (struct mem_region){ GUEST_ROM_START,
+			GUEST_HIGH_START - GUEST_ROM_START, vm->ram + GUEST_ROM_START };
 	if (below4g > GUEST_HIGH_START)
 		vm->mem[vm->nmem++] = (struct mem_region){ GUEST_HIGH_START,
 			below4g - GUEST_HIGH_START, vm->ram + GUEST_HIGH_START };
@@ -303,6 +303,10 @@ static void vm_stats_bus(const struct iobus *bus, FILE *f)
 	fprintf(f, "stats: %s unclaimed reads=%llu writes=%llu\n", bus->name,
 		(unsigned long long)bus->unclaimed_reads,
 		(unsigned long long)bus->unclaimed_writes);
+	for (int i = 0; i < bus->nseen; i++)
+		fprintf(f, "stats: %s unclaimed 0x%llx count=%llu\n", bus->name,
+			(unsigned long long)bus->seen[i].addr,
+			(unsigned long long)bus->seen[i].count);
 }
 
 void vm_print_stats(struct vm *vm, FILE *f)

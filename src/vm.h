@@ -36,7 +36,8 @@ enum vm_stop {
 
 /* Guest RAM layout: a PC-like map with the legacy hole and the PCI hole. */
 #define GUEST_LOW_END		0xA0000ULL	/* 640 KiB */
-#define GUEST_BIOS_START	0xE0000ULL	/* BIOS area (OS boots only) */
+#define GUEST_ROM_START		0xC0000ULL	/* option ROM + BIOS area: RAM for */
+#define GUEST_BIOS_START	0xE0000ULL	/* OS boots; ACPI tables from here */
 #define GUEST_HIGH_START	0x100000ULL	/* 1 MiB */
 #define GUEST_PCI_HOLE		0xC0000000ULL	/* 3 GiB: RAM stops here ... */
 #define GUEST_4G		0x100000000ULL	/* ... and resumes at 4 GiB */
@@ -51,7 +52,8 @@ struct vm_config {
 	uint64_t mem_size;	/* bytes of guest RAM */
 	int ncpus;
 	bool irqchip;		/* in-kernel PIC/IOAPIC/LAPIC + PIT (OS boots) */
-	bool bios_ram;		/* 0xE0000-0xFFFFF is RAM (ACPI tables live there) */
+	bool bios_ram;		/* 0xC0000-0xFFFFF is RAM: ACPI tables live there, and
+				   Linux's option-ROM scan reads zeros, not exits */
 	bool strict_io;
 	bool stats;
 	struct console *con;	/* the console, owned by the caller */

@@ -6,7 +6,7 @@
  * Linux detects mechanism #1 by writing 0x80000000 there and reading it
  * back.  A byte access to 0xCF9 is the reset control register: writing bit
  * 2 (RST_CPU) resets the machine (Linux's reboot=pci, and firmware).
- * Configuration reads through 0xCFC-0xCFF return all ones: "no device".
+ * Configuration reads of anything but the host bridge return all ones.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -54,10 +54,41 @@ int pci_host_addr_io(void *arg, bool write, uint64_t offset, unsigned size, uint
 	return 0;
 }
 
+/*
+ * The host bridge's configuration header (00:00.0, read-only): Red Hat's
+ * "QEMU PCIe host bridge" ID 1b36:0008, class 06/00/00 (host bridge).
+ * Linux's mechanism #1 sanity check wants a host bridge on bus 0.
+ */
+static const uint8_t pci_host_bridge_cfg[64] = {
+	[0x00] = 0x36, [0x01] = 0x1b,		/* vendor */
+	[0x02] = 0x08, [0x03] = 0x00,		/* device */
+	[0x0b] = 0x06,				/* class: bridge, host (0x0600) */
+	[0x0e] = 0x00,				/* header type 0, single function */
+	[0x2c] = 0xf4, [0x2d] = 0x1a,		/* subsystem vendor (Red Hat) */
+	[0x2e] = 0x00, [0x2f] = 0x11,		/* subsystem 0x1100 */
+};
+
 int pci_host_data_io(void *arg, bool write, uint64_t offset, unsigned size, uint64_t *val)
 {
-	if (!write)
-		*val = ~0ULL;	/* no device at any bus/device/function yet */
+	struct pci_host *p = arg;
+	uint32_t addr, reg;
+	uint64_t v = 0;
+
+	if (write)
+		return 0;	/* the bridge's header is read-only */
+	pthread_mutex_lock(&p->lock);
+	addr = p->addr;
+	pthread_mutex_unlock(&p->lock);
+	reg = (addr & 0xfc) + (uint32_t)offset;
+	/* enabled, bus 0, device 0, function 0: the host bridge; else nothing */
+	if ((addr & 0x80fff800) != 0x80000000 || (addr & 0x700) || offset + size > 4) {
+		*val = ~0ULL;
+		return 0;
+	}
+	for (unsigned i = 0; i < size; i++)
+		if (reg + i < sizeof(pci_host_bridge_cfg))
+			v |= (uint64_t)pci_host_bridge_cfg[reg + i] << (8 * i);
+	*val = v;
 	return 0;
 }
 

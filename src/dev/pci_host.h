@@ -1,8 +1,9 @@
 /*
  * pci_host.h - PCI configuration mechanism #1 at 0xCF8 (address) and
  * 0xCFC-0xCFF (data), plus the PC reset control register at 0xCF9.
- * Until hyve emulates PCI devices, every function reads as absent (all
- * ones) and configuration writes are dropped.  Usable without a VM.
+ * Bus 0 holds only a host bridge at 00:00.0 (read-only header, ID
+ * 1b36:0008); every other function reads as absent (all ones) and
+ * configuration writes are dropped.  Usable without a VM.
  */
 #ifndef HYVE_DEV_PCI_HOST_H
 #define HYVE_DEV_PCI_HOST_H

@@ -114,6 +114,11 @@ void vmm_destroy(struct vmm *vmm)
 	vmm->ring = NULL;
 }
 
+bool vmm_has_cap(struct vmm *vmm, int cap)
+{
+	return ioctl(vmm->kvm_fd, KVM_CHECK_EXTENSION, cap) > 0;
+}
+
 int vmm_set_memory(struct vmm *vmm, uint32_t slot, uint64_t gpa,
 		   uint64_t size, void *host)
 {
@@ -195,6 +200,8 @@ VMM_REG_IOCTL(vmm_set_fpu, KVM_SET_FPU, struct kvm_fpu, const)
 VMM_REG_IOCTL(vmm_get_lapic, KVM_GET_LAPIC, struct kvm_lapic_state, )
 VMM_REG_IOCTL(vmm_set_lapic, KVM_SET_LAPIC, struct kvm_lapic_state, const)
 VMM_REG_IOCTL(vmm_set_cpuid, KVM_SET_CPUID2, struct kvm_cpuid2, const)
+VMM_REG_IOCTL(vmm_get_cpuid, KVM_GET_CPUID2, struct kvm_cpuid2, )
+VMM_REG_IOCTL(vmm_set_xcrs, KVM_SET_XCRS, struct kvm_xcrs, const)
 VMM_REG_IOCTL(vmm_get_regs, KVM_GET_REGS, struct kvm_regs, )
 VMM_REG_IOCTL(vmm_set_regs, KVM_SET_REGS, struct kvm_regs, const)
 VMM_REG_IOCTL(vmm_get_sregs, KVM_GET_SREGS, struct kvm_sregs, )

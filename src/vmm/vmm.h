@@ -29,6 +29,9 @@ struct vmm_vcpu {
 int vmm_create(struct vmm *vmm, const char *path);
 void vmm_destroy(struct vmm *vmm);
 
+/* Does KVM have capability cap (KVM_CAP_*)? */
+bool vmm_has_cap(struct vmm *vmm, int cap);
+
 /* Map host memory [host, host+size) at guest-physical gpa as slot. */
 int vmm_set_memory(struct vmm *vmm, uint32_t slot, uint64_t gpa,
 		   uint64_t size, void *host);
@@ -54,6 +57,9 @@ int vmm_irq_line(struct vmm *vmm, uint32_t gsi, int level);
 /* CPUID: what KVM supports (caller frees), and setting a vCPU's table. */
 int vmm_supported_cpuid(struct vmm *vmm, struct kvm_cpuid2 **out);
 int vmm_set_cpuid(struct vmm_vcpu *vcpu, const struct kvm_cpuid2 *cpuid);
+/* The vCPU's CPUID as KVM holds it now (with KVM's runtime updates). */
+int vmm_get_cpuid(struct vmm_vcpu *vcpu, struct kvm_cpuid2 *cpuid);
+int vmm_set_xcrs(struct vmm_vcpu *vcpu, const struct kvm_xcrs *xcrs);
 /* Set MSRs; all or nothing. */
 int vmm_set_msrs(struct vmm_vcpu *vcpu, const struct kvm_msr_entry *e, unsigned n);
 int vmm_set_fpu(struct vmm_vcpu *vcpu, const struct kvm_fpu *fpu);

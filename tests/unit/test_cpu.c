@@ -133,6 +133,35 @@ static void test_xsave_zero_size_component_dropped(void **state)
 	free(out);
 }
 
+static void test_hide_xsave(void **state)
+{
+	struct kvm_cpuid2 *in = supported(), *out;
+
+	cpu_find(in, 7, 0)->ebx |= (1u << 5) | (1u << 16);	/* AVX2, AVX-512F */
+	out = filtered(in, 0, 1);
+	cpu_hide_xsave(out);
+	assert_int_equal(cpu_find(out, 1, 0)->ecx & ((1u << 26) | (1u << 27) | (1u << 28)), 0);
+	assert_int_equal(cpu_find(out, 7, 0)->ebx & ((1u << 5) | (1u << 16)), 0);
+	assert_int_equal(cpu_find(out, 0xd, 0)->eax, 0);
+	assert_int_equal(cpu_find(out, 0xd, 0)->ecx, 0);
+	assert_int_equal(cpu_find(out, 0xd, 2)->eax, 0);
+	free(in);
+	free(out);
+}
+
+static void test_legacy_only_keeps_xsave(void **state)
+{
+	struct kvm_cpuid2 *in = supported(), *out = filtered(in, 0, 1);
+
+	cpu_xsave_legacy_only(out);
+	assert_true(cpu_find(out, 1, 0)->ecx & (1u << 26));	/* XSAVE stays */
+	assert_false(cpu_find(out, 1, 0)->ecx & (1u << 28));	/* AVX goes */
+	assert_int_equal(cpu_find(out, 0xd, 0)->eax, 0x3);
+	assert_int_equal(cpu_find(out, 0xd, 0)->ecx, 576);
+	free(in);
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -141,6 +170,8 @@ int main(void)
 		cmocka_unit_test(test_xsave_consistent_without_avx512),
 		cmocka_unit_test(test_xsave_with_avx512_and_pku),
 		cmocka_unit_test(test_xsave_zero_size_component_dropped),
+		cmocka_unit_test(test_hide_xsave),
+		cmocka_unit_test(test_legacy_only_keeps_xsave),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

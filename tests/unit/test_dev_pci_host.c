@@ -35,7 +35,7 @@ static void test_no_devices(void **state)
 	uint64_t v;
 
 	assert_int_equal(pci_host_create(&p, on_reset, NULL), 0);
-	for (unsigned dev = 0; dev < 32; dev++) {
+	for (unsigned dev = 1; dev < 32; dev++) {
 		v = 0x80000000 | (dev << 11);
 		pci_host_addr_io(p, true, 0, 4, &v);
 		for (unsigned size = 1; size <= 4; size *= 2) {
@@ -46,6 +46,39 @@ static void test_no_devices(void **state)
 		v = 0x1234;
 		pci_host_data_io(p, true, 0, 2, &v);	/* dropped */
 	}
+	pci_host_destroy(p);
+}
+
+static uint64_t cfg_read(struct pci_host *p, uint32_t addr, unsigned off, unsigned size)
+{
+	uint64_t v = addr;
+
+	pci_host_addr_io(p, true, 0, 4, &v);
+	pci_host_data_io(p, false, off, size, &v);
+	return v;
+}
+
+static void test_host_bridge(void **state)
+{
+	struct pci_host *p;
+	uint64_t v;
+
+	assert_int_equal(pci_host_create(&p, on_reset, NULL), 0);
+	assert_int_equal(cfg_read(p, 0x80000000, 0, 4), 0x00081b36);	/* ID */
+	assert_int_equal(cfg_read(p, 0x80000000, 2, 2), 0x0008);
+	assert_int_equal(cfg_read(p, 0x80000008, 2, 2), 0x0600);	/* class */
+	assert_int_equal(cfg_read(p, 0x8000000c, 2, 1), 0x00);		/* header type */
+	assert_int_equal(cfg_read(p, 0x800000fc, 0, 4), 0);		/* beyond: zero */
+	/* function 1 of device 0, bus 1, and a disabled address: nothing */
+	assert_int_equal(cfg_read(p, 0x80000100, 0, 4) & 0xffffffff, 0xffffffff);
+	assert_int_equal(cfg_read(p, 0x80010000, 0, 4) & 0xffffffff, 0xffffffff);
+	assert_int_equal(cfg_read(p, 0x00000000, 0, 4) & 0xffffffff, 0xffffffff);
+	/* read-only */
+	v = 0x12345678;
+	pci_host_data_io(p, true, 0, 4, &v);
+	assert_int_equal(cfg_read(p, 0x80000000, 0, 4), 0x00081b36);
+	/* a bad width/offset combination reads all ones, never out of bounds */
+	assert_int_equal(cfg_read(p, 0x80000000, 3, 4), ~0ULL);
 	pci_host_destroy(p);
 }
 
@@ -84,6 +117,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mechanism1_detect),
 		cmocka_unit_test(test_no_devices),
+		cmocka_unit_test(test_host_bridge),
 		cmocka_unit_test(test_reset_register),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
