@@ -26,7 +26,7 @@ out=$(cd "$out" && pwd)
 source "$top/tests/rig/lib.sh"	# rig_apt_install, rig_need, rig_die, rig_say
 
 MODULES=(virtio_pci virtio_blk virtio_net virtio_rng virtio_console)
-KIT_VERSION=2
+KIT_VERSION=3
 
 work=$(mktemp -d /tmp/hyve-kit.XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -132,6 +132,15 @@ while :; do
 done
 INIT
 chmod 0755 "$root/init"
+cat >"$root/bin/hyve-check" <<'CHECK'
+#!/bin/sh
+# One line the host's tests parse: CPUs, memory, COM1 interrupts, bad dmesg lines.
+irq=$(grep -E 'ttyS0|serial' /proc/interrupts | awk '{s=0; for (i=2; i<=NF; i++) if ($i ~ /^[0-9]+$/) s+=$i; print s; exit}')
+bad=$(dmesg | grep -cE 'BUG|WARNING|Call Trace|unhandled')
+echo "hyve-check: nproc=$(nproc) memtotal_kb=$(sed -n 's/MemTotal: *\([0-9]*\).*/\1/p' /proc/meminfo) uart_irqs=${irq:-0} dmesg_bad=$bad"
+dmesg | grep -E 'BUG|WARNING|Call Trace|unhandled' | head -n 5 | sed 's/^/hyve-check: dmesg: /'
+CHECK
+chmod 0755 "$root/bin/hyve-check"
 printf 'PS1="hyve# "\n' >"$root/root/.profile"
 ln -sf /root/.profile "$root/.profile"
 (cd "$root" && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 | gzip -1 >"$out/initrd.img")

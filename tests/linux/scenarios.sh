@@ -1,0 +1,192 @@
+#!/bin/sh
+# tests/linux/scenarios.sh - boot Debian's stock cloud kernel under hyve and
+# check what a user would: SMP, memory, interrupt-driven UART, a clean
+# dmesg, power-off / reboot / restart exit statuses, --strict-io, 1 and 4
+# vCPUs, the PVH loader.  POSIX sh (busybox): runs inside the nested-KVM rig
+# or natively where /dev/kvm runs Linux.  One TAP line per check.
+#
+#   HYVE=path/to/hyve KIT=path/to/guest-kit sh tests/linux/scenarios.sh
+#
+# The guest kit's /init prints "hyve-kit: ready" before its shell and has
+# /bin/hyve-check, which prints "hyve-check: nproc=N memtotal_kb=K
+# uart_irqs=I dmesg_bad=B".  Every boot has a watchdog and is retried once
+# if the watchdog fires (nested emulation can deadlock a guest, rarely).
+HYVE=${HYVE:-build/hyve}
+KIT=${KIT:-build/guest-kit}
+BOOT_TIMEOUT=${BOOT_TIMEOUT:-150}
+T=$(mktemp -d /tmp/hyve-linux.XXXXXX)
+n=0
+failed=0
+
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() {
+	n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"
+	shift
+	for f in "$@"; do [ -f "$f" ] && tail -n 25 "$f" | sed 's/^/#   /'; done
+}
+check() { # check DESC CONDITION-STATUS FILES...
+	d=$1; s=$2; shift 2
+	if [ "$s" = 0 ]; then ok "$d"; else not_ok "$d" "$@"; fi
+}
+
+if ! [ -c /dev/kvm ]; then
+	echo "1..1"
+	echo "ok 1 - Linux boot scenarios # SKIP no /dev/kvm"
+	exit 0
+fi
+KERNEL=$KIT/vmlinuz
+INITRD=$KIT/initrd.img
+
+# wait_for FILE PATTERN SECONDS: until grep finds PATTERN in FILE
+wait_for() {
+	i=0
+	while ! tr -d '\r' <"$1" | grep -q "$2"; do
+		i=$((i + 1))
+		[ $i -gt $(($3 * 5)) ] && return 1
+		sleep 0.2
+	done
+	return 0
+}
+
+# boot_run NAME ARGS...: non-interactive boot (the kit runs hyve-check and
+# powers off); output in $T/NAME.out, status in $T/NAME.status.  Retried
+# once if the watchdog fires.
+boot_run() {
+	name=$1; shift
+	for try in 1 2; do
+		timeout -k 5 "$BOOT_TIMEOUT" "$HYVE" run "$@" >"$T/$name.out" 2>"$T/$name.err" </dev/null
+		st=$?
+		echo $st >"$T/$name.status"
+		[ $st -ne 124 ] && [ $st -ne 137 ] && return 0
+		echo "# $name: watchdog fired (try $try)"
+	done
+}
+
+# interactive NAME SCRIPT ARGS...: boot with the console on a fifo, wait for
+# the shell, feed it commands from the SCRIPT function, wait for hyve.
+interactive() {
+	name=$1; script=$2; shift 2
+	for try in 1 2; do
+		rm -f "$T/$name.in"
+		mkfifo "$T/$name.in"
+		: >"$T/$name.out"
+		timeout -k 5 "$BOOT_TIMEOUT" "$HYVE" run "$@" <"$T/$name.in" >"$T/$name.out" 2>"$T/$name.err" &
+		pid=$!
+		exec 3>"$T/$name.in"
+		$script "$name"
+		exec 3>&-
+		wait $pid
+		st=$?
+		echo $st >"$T/$name.status"
+		[ $st -ne 124 ] && [ $st -ne 137 ] && return 0
+		echo "# $name: watchdog fired (try $try)"
+	done
+}
+send() { printf '%s\n' "$1" >&3; }
+
+field() { tr -d '\r' <"$T/$1.out" | sed -n "s/.*hyve-check: .*$2=\([0-9]*\).*/\1/p" | tail -n 1; }
+
+shell_poweroff() {
+	wait_for "$T/$1.out" 'hyve-kit: ready' 120 || return
+	sleep 0.5
+	send "hyve-check"
+	wait_for "$T/$1.out" 'hyve-check: nproc' 30
+	send "echo typed-\$((6*7))"
+	wait_for "$T/$1.out" 'typed-42' 30
+	send "hyve-check"
+	sleep 1
+	send "poweroff -f"
+}
+shell_reboot() {
+	wait_for "$T/$1.out" 'hyve-kit: ready' 120 || return
+	sleep 0.5
+	send "reboot -f"
+}
+shell_restart() {
+	wait_for "$T/$1.out" 'hyve-kit: ready' 120 || return
+	sleep 0.5
+	send "reboot -f"
+	# the second boot prints the banner again
+	i=0
+	while [ "$(tr -d '\r' <"$T/$1.out" | grep -c 'hyve-kit: ready')" -lt 2 ] && [ $i -lt 600 ]; do
+		sleep 0.2; i=$((i + 1))
+	done
+	sleep 0.5
+	send "poweroff -f"
+}
+
+echo "# Linux scenarios: $HYVE, kernel $(cat "$KIT/release" 2>/dev/null)"
+echo "1..18"
+
+# 1. interactive: 2 vCPUs, 512M, typed input, poweroff
+interactive smp2 shell_poweroff --kernel "$KERNEL" --initrd "$INITRD" \
+	--cmdline "console=ttyS0" --cpus 2 --memory 512M
+out=$T/smp2.out
+check "bzImage boots to an interactive shell (--cpus 2 --memory 512M)" \
+	"$(wait_for "$out" 'hyve-kit: ready' 1 && echo 0 || echo 1)" "$out" "$T/smp2.err"
+check "nproc = 2" "$([ "$(field smp2 nproc)" = 2 ] && echo 0 || echo 1)" "$out"
+mem=$(field smp2 memtotal_kb)
+check "MemTotal ${mem:-?} kB is within 10% of 512M" \
+	"$([ -n "$mem" ] && [ "$mem" -ge 471859 ] && [ "$mem" -le 524288 ] && echo 0 || echo 1)" "$out"
+check "typed input reaches the shell and its output comes back" \
+	"$(wait_for "$out" '^typed-42' 1 && echo 0 || echo 1)" "$out"
+irq1=$(tr -d '\r' <"$out" | sed -n 's/.*hyve-check: .*uart_irqs=\([0-9]*\).*/\1/p' | head -n 1)
+irq2=$(field smp2 uart_irqs)
+check "UART interrupts count in /proc/interrupts (${irq1:-?} then ${irq2:-?})" \
+	"$([ -n "$irq2" ] && [ "${irq1:-0}" -gt 0 ] && [ "$irq2" -gt "$irq1" ] && echo 0 || echo 1)" "$out"
+check "dmesg has no BUG, WARNING, Call Trace or unhandled line" \
+	"$([ "$(field smp2 dmesg_bad)" = 0 ] && echo 0 || echo 1)" "$out"
+check "poweroff -f: hyve exits with status 0" \
+	"$([ "$(cat "$T/smp2.status")" = 0 ] && echo 0 || echo 1)" "$T/smp2.err"
+
+# 2. reboot -f -> status 2
+interactive reboot shell_reboot --kernel "$KERNEL" --initrd "$INITRD" --cmdline "console=ttyS0 quiet"
+check "reboot -f: hyve exits with status 2" \
+	"$([ "$(cat "$T/reboot.status")" = 2 ] && echo 0 || echo 1)" "$T/reboot.out" "$T/reboot.err"
+
+# 3. --on-reboot=restart: two boots in one process, then poweroff
+interactive restart shell_restart --kernel "$KERNEL" --initrd "$INITRD" \
+	--cmdline "console=ttyS0 quiet" --on-reboot=restart
+c=$(tr -d '\r' <"$T/restart.out" | grep -c 'hyve-kit: ready')
+check "--on-reboot=restart: the guest boots a second time ($c boots), then powers off with 0" \
+	"$([ "$c" -ge 2 ] && [ "$(cat "$T/restart.status")" = 0 ] && echo 0 || echo 1)" "$T/restart.out" "$T/restart.err"
+
+# 4-5. --strict-io, 1 vCPU
+boot_run strict --kernel "$KERNEL" --initrd "$INITRD" --strict-io --stats \
+	--cmdline "console=ttyS0 quiet hyve.run=hyve-check"
+check "--strict-io: the boot touches no unclaimed port or address, status 0" \
+	"$([ "$(cat "$T/strict.status")" = 0 ] && grep -q 'hyve-check: nproc=1' "$T/strict.out" && echo 0 || echo 1)" \
+	"$T/strict.out" "$T/strict.err"
+check "--strict-io boot: dmesg clean" \
+	"$([ "$(field strict dmesg_bad)" = 0 ] && echo 0 || echo 1)" "$T/strict.out"
+check "--stats prints the boot-time breakdown" \
+	"$(grep -q 'stats: boot setup_us=[0-9]* first_output_us=[0-9]' "$T/strict.err" && echo 0 || echo 1)" "$T/strict.err"
+
+# 6-7. 4 vCPUs
+boot_run smp4 --kernel "$KERNEL" --initrd "$INITRD" --cpus 4 --strict-io \
+	--cmdline "console=ttyS0 quiet hyve.run=hyve-check"
+check "--cpus 4: nproc = 4, status 0" \
+	"$([ "$(field smp4 nproc)" = 4 ] && [ "$(cat "$T/smp4.status")" = 0 ] && echo 0 || echo 1)" "$T/smp4.out" "$T/smp4.err"
+check "--cpus 4: dmesg clean" "$([ "$(field smp4 dmesg_bad)" = 0 ] && echo 0 || echo 1)" "$T/smp4.out"
+
+# 8-10. PVH loader (uncompressed vmlinux)
+if [ -f "$KIT/vmlinux" ]; then
+	boot_run pvh --kernel "$KIT/vmlinux" --initrd "$INITRD" --cpus 2 --strict-io \
+		--cmdline "console=ttyS0 quiet hyve.run=hyve-check"
+	check "PVH: vmlinux boots, nproc = 2, status 0" \
+		"$([ "$(field pvh nproc)" = 2 ] && [ "$(cat "$T/pvh.status")" = 0 ] && echo 0 || echo 1)" "$T/pvh.out" "$T/pvh.err"
+	check "PVH: dmesg clean" "$([ "$(field pvh dmesg_bad)" = 0 ] && echo 0 || echo 1)" "$T/pvh.out"
+	check "PVH: the kernel found the ACPI tables (MADT CPUs online)" \
+		"$([ "$(field pvh nproc)" = 2 ] && echo 0 || echo 1)" "$T/pvh.out"
+else
+	for d in "PVH boot" "PVH dmesg" "PVH ACPI"; do n=$((n + 1)); echo "ok $n - $d # SKIP no vmlinux in the kit"; done
+fi
+
+# 11. triple fault / bad kernel handling: a kernel image too big for memory
+"$HYVE" run --kernel "$KERNEL" --initrd "$INITRD" --memory 32M >/dev/null 2>"$T/small.err"
+st=$?
+check "a kernel too big for --memory: one clear error line, status 1" \
+	"$([ $st = 1 ] && [ "$(wc -l <"$T/small.err")" = 1 ] && grep -q 'init_size' "$T/small.err" && echo 0 || echo 1)" "$T/small.err"
+
+rm -rf "$T"
+[ $failed = 0 ]
