@@ -8,4 +8,5 @@ bash scripts/setup.sh
 jobs=$(nproc 2>/dev/null || echo 2)
 make -s -j"$jobs" all fuzz
 make -s -j"$jobs" SAN=1 build/san/hyve san-unit
+bash scripts/guest-kit.sh
 exec bash tests/run build build/san

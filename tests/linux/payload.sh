@@ -15,7 +15,7 @@ for f in vmlinuz vmlinux initrd.img release; do
 done
 cat >"$dir/run" <<'RUN'
 #!/bin/sh
-cd /payload
-HYVE=/payload/hyve KIT=/payload/kit sh /payload/scenarios.sh
+cd "$(dirname "$0")" || exit 1
+HYVE="$(pwd)/hyve" KIT="$(pwd)/kit" sh ./scenarios.sh
 RUN
 chmod +x "$dir/run"
