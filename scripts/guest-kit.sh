@@ -13,6 +13,7 @@
 # banner and the line "hyve-kit: ready", and gives a shell on the console.
 # Kernel command-line words change what it does:
 #   hyve.bench     print "hyve-kit: marker uptime=<s>" and power off at once
+#                  (after hyve.hold=SECONDS, if given: time to sample the VMM)
 #   hyve.run=CMD   run CMD (a shell command line, '_' for spaces) instead of
 #                  the shell, then power off
 # Idempotent: does nothing when OUTDIR is up to date.
@@ -26,7 +27,7 @@ out=$(cd "$out" && pwd)
 source "$top/tests/rig/lib.sh"	# rig_apt_install, rig_need, rig_die, rig_say
 
 MODULES=(virtio_pci virtio_blk virtio_net virtio_rng virtio_console)
-KIT_VERSION=3
+KIT_VERSION=4
 
 work=$(mktemp -d /tmp/hyve-kit.XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -117,6 +118,9 @@ for w in $(cat /proc/cmdline); do
 	hyve.bench)
 		read -r up _ </proc/uptime
 		echo "hyve-kit: marker uptime=$up"
+		for h in $(cat /proc/cmdline); do
+			case "$h" in hyve.hold=*) sleep "${h#hyve.hold=}" ;; esac
+		done
 		poweroff -f ;;
 	hyve.run=*)
 		cmd=$(echo "${w#hyve.run=}" | tr _ ' ')
