@@ -1,21 +1,52 @@
 #!/usr/bin/env bash
-# scripts/demo.sh - install what is needed, build hyve and run the demo guest
-# (a boot-sector-style guest that talks to bvmcons and the UART).  Where
-# /dev/kvm cannot be used here, the demo runs inside the nested-KVM rig.
+# scripts/demo.sh - install what is needed, build hyve and the guest kit, and
+# boot the default guest (Debian's stock cloud kernel + busybox) to a shell.
+#
+# Where /dev/kvm can run Linux, this is hyve itself on your terminal: an
+# interactive shell; `poweroff -f` or Ctrl-A x ends it.  Extra arguments go
+# to `hyve run` (e.g. --cpus 2 --memory 512M).
+# Where it cannot (no /dev/kvm, or a kvm_pvm host), the same boot runs inside
+# the nested-KVM rig (tests/rig), which has no keyboard: a short shell session
+# is typed into the guest's console for you, and you see it all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 make -s -j"$(nproc 2>/dev/null || echo 2)" all
-guest=build/guests/hello_com1.bin
-if [ -c /dev/kvm ] && { exec 3<>/dev/kvm; } 2>/dev/null; then
+bash scripts/guest-kit.sh
+
+if [ -c /dev/kvm ] && [ ! -e /sys/module/kvm_pvm ] && { exec 3<>/dev/kvm; } 2>/dev/null; then
 	exec 3>&-
-	exec build/hyve run --raw "$guest" "$@"
+	exec build/hyve run --cpus 2 --memory 512M "$@"
 fi
-echo "demo: no usable /dev/kvm on this host; running hyve inside the nested-KVM rig (tests/rig)" >&2
+
+echo "demo: this host's /dev/kvm cannot run Linux; booting hyve's default guest inside the nested-KVM rig (about a minute)" >&2
 pl=$(mktemp -d /tmp/hyve-demo.XXXXXX)
 trap 'rm -rf "$pl"' EXIT
-cp build/hyve "$guest" "$pl/"
-printf '#!/bin/sh\ncd /payload\n./hyve run --raw %s --stats\necho "hyve exit status: $?"\n' \
-	"$(basename "$guest")" > "$pl/run"
+mkdir -p "$pl/kit"
+cp build/hyve "$pl/"
+cp build/guest-kit/vmlinuz build/guest-kit/initrd.img "$pl/kit/"
+cat >"$pl/run" <<'RUN'
+#!/bin/sh
+# Boot the guest kit with the console on a fifo, type a session, show it.
+cd "$(dirname "$0")"
+mkfifo in
+./hyve run --cpus 2 --memory 512M --kernel kit/vmlinuz --initrd kit/initrd.img \
+	--cmdline "console=ttyS0 quiet" <in >out 2>err &
+pid=$!
+exec 3>in
+tail -f out & tailpid=$!
+until grep -q 'hyve-kit: ready' out; do sleep 0.5; kill -0 $pid 2>/dev/null || break; done
+sleep 1
+for cmd in 'uname -a' 'nproc' 'grep MemTotal /proc/meminfo' 'grep -E "CPU|ttyS" /proc/interrupts' 'poweroff -f'; do
+	printf '%s\n' "$cmd" >&3
+	sleep 2
+done
+wait $pid
+status=$?
+sleep 1
+kill $tailpid 2>/dev/null
+cat err
+echo "demo: hyve exited with status $status (0 = the guest powered off)"
+RUN
 chmod +x "$pl/run"
 bash tests/rig/rig.sh "$pl"
