@@ -17,14 +17,28 @@ void iobus_init(struct iobus *bus, const char *name, uint64_t limit,
 	bus->name = name;
 	bus->limit = limit;
 	bus->max_size = max_size;
+	pthread_mutex_init(&bus->wlock, NULL);
 	pthread_mutex_init(&bus->seen_lock, NULL);
 }
 
 void iobus_destroy(struct iobus *bus)
 {
-	free(bus->ranges);
-	bus->ranges = NULL;
-	bus->nranges = bus->cap = 0;
+	struct io_table *t = bus->tab;
+
+	while (t) {
+		struct io_table *next = t->retired;
+		free(t);
+		t = next;
+	}
+	bus->tab = NULL;
+}
+
+const struct io_table *iobus_table(const struct iobus *bus)
+{
+	static const struct io_table empty;
+	const struct io_table *t = __atomic_load_n(&bus->tab, __ATOMIC_ACQUIRE);
+
+	return t ? t : &empty;
 }
 
 /* Last byte of a range; len >= 1 and base + len - 1 never overflows. */
@@ -33,11 +47,37 @@ static uint64_t range_last(const struct io_range *r)
 	return r->base + (r->len - 1);
 }
 
+/*
+ * Publish a new snapshot: old's ranges without index skip (-1: none), with
+ * add inserted at index at (-1: none).  Called with wlock held.
+ */
+static int iobus_publish(struct iobus *bus, int skip, const struct io_range *add, int at)
+{
+	struct io_table *old = bus->tab, *t;
+	int n = old ? old->n : 0, j = 0;
+
+	t = malloc(sizeof(*t) + (size_t)(n + 1) * sizeof(t->r[0]));
+	if (!t)
+		return err_set(-ENOMEM, "out of memory changing the %s bus", bus->name);
+	for (int i = 0; i <= n; i++) {
+		if (i == at)
+			t->r[j++] = *add;
+		if (i < n && i != skip)
+			t->r[j++] = old->r[i];	/* statistics carried over */
+	}
+	t->n = j;
+	t->retired = old;
+	__atomic_store_n(&bus->tab, t, __ATOMIC_RELEASE);
+	return 0;
+}
+
 int iobus_register(struct iobus *bus, const char *name, uint64_t base,
 		   uint64_t len, unsigned flags, io_handler_fn fn, void *arg)
 {
+	const struct io_table *t;
+	struct io_range add;
 	uint64_t last;
-	int i;
+	int i, r;
 
 	if (len == 0 || !fn || !(flags & (IO_READ | IO_WRITE)) ||
 	    (flags & ~(unsigned)(IO_READ | IO_WRITE)))
@@ -50,52 +90,66 @@ int iobus_register(struct iobus *bus, const char *name, uint64_t base,
 			       name, bus->name, (unsigned long long)base,
 			       (unsigned long long)len);
 
+	pthread_mutex_lock(&bus->wlock);
+	t = iobus_table(bus);
 	/* Find the insertion point; refuse overlap with either neighbour. */
-	for (i = 0; i < bus->nranges && bus->ranges[i].base < base; i++)
+	for (i = 0; i < t->n && t->r[i].base < base; i++)
 		;
-	if ((i > 0 && range_last(&bus->ranges[i - 1]) >= base) ||
-	    (i < bus->nranges && bus->ranges[i].base <= last)) {
-		const struct io_range *o = (i > 0 && range_last(&bus->ranges[i - 1]) >= base) ?
-			&bus->ranges[i - 1] : &bus->ranges[i];
-		return err_set(-EEXIST, "%s: %s range 0x%llx-0x%llx overlaps %s at 0x%llx-0x%llx",
-			       name, bus->name, (unsigned long long)base,
-			       (unsigned long long)last, o->name,
-			       (unsigned long long)o->base,
-			       (unsigned long long)range_last(o));
+	if ((i > 0 && range_last(&t->r[i - 1]) >= base) ||
+	    (i < t->n && t->r[i].base <= last)) {
+		const struct io_range *o = (i > 0 && range_last(&t->r[i - 1]) >= base) ?
+			&t->r[i - 1] : &t->r[i];
+		r = err_set(-EEXIST, "%s: %s range 0x%llx-0x%llx overlaps %s at 0x%llx-0x%llx",
+			    name, bus->name, (unsigned long long)base,
+			    (unsigned long long)last, o->name,
+			    (unsigned long long)o->base,
+			    (unsigned long long)range_last(o));
+		goto out;
 	}
+	memset(&add, 0, sizeof(add));
+	snprintf(add.name, sizeof(add.name), "%s", name);
+	add.base = base;
+	add.len = len;
+	add.flags = flags;
+	add.fn = fn;
+	add.arg = arg;
+	r = iobus_publish(bus, -1, &add, i);
+out:
+	pthread_mutex_unlock(&bus->wlock);
+	return r;
+}
 
-	if (bus->nranges == bus->cap) {
-		int cap = bus->cap ? bus->cap * 2 : 16;
-		struct io_range *n = realloc(bus->ranges, cap * sizeof(*n));
-		if (!n)
-			return err_set(-ENOMEM, "out of memory registering %s", name);
-		bus->ranges = n;
-		bus->cap = cap;
+int iobus_unregister(struct iobus *bus, uint64_t base)
+{
+	const struct io_table *t;
+	int r = -ENOENT;
+
+	pthread_mutex_lock(&bus->wlock);
+	t = iobus_table(bus);
+	for (int i = 0; i < t->n; i++) {
+		if (t->r[i].base == base) {
+			r = iobus_publish(bus, i, NULL, -1);
+			break;
+		}
 	}
-	memmove(&bus->ranges[i + 1], &bus->ranges[i],
-		(bus->nranges - i) * sizeof(bus->ranges[0]));
-	memset(&bus->ranges[i], 0, sizeof(bus->ranges[i]));
-	snprintf(bus->ranges[i].name, sizeof(bus->ranges[i].name), "%s", name);
-	bus->ranges[i].base = base;
-	bus->ranges[i].len = len;
-	bus->ranges[i].flags = flags;
-	bus->ranges[i].fn = fn;
-	bus->ranges[i].arg = arg;
-	bus->nranges++;
-	return 0;
+	pthread_mutex_unlock(&bus->wlock);
+	if (r == -ENOENT)
+		err_set(r, "no %s range at 0x%llx", bus->name, (unsigned long long)base);
+	return r;
 }
 
 const struct io_range *iobus_find(const struct iobus *bus, uint64_t addr,
 				  unsigned size)
 {
-	int lo = 0, hi = bus->nranges - 1;
+	const struct io_table *t = iobus_table(bus);
+	int lo = 0, hi = t->n - 1;
 	uint64_t last = addr + (size ? size - 1 : 0);
 
 	if (last < addr)
 		return NULL;
 	while (lo <= hi) {
 		int mid = lo + (hi - lo) / 2;
-		const struct io_range *r = &bus->ranges[mid];
+		const struct io_range *r = &t->r[mid];
 
 		if (addr < r->base)
 			hi = mid - 1;

@@ -8,9 +8,11 @@
  * (addresses 0..0xffff, widths 1/2/4) and the MMIO bus (guest-physical
  * addresses, widths 1..8) are instances of this one structure.
  *
- * Ranges are registered while the VM is being built, before any vCPU runs;
- * after that the table is read-only and lookups take no lock.  Handlers may
- * be called from several vCPU threads at once: a device locks its own state.
+ * Lookups take no lock: the table is an immutable snapshot, replaced as a
+ * whole when a range is added or removed (a PCI BAR moved by the guest),
+ * and old snapshots live until the bus is destroyed, so a vCPU still inside
+ * a handler found through an old snapshot is safe.  Handlers may be called
+ * from several vCPU threads at once: a device locks its own state.
  */
 #ifndef HYVE_IOBUS_H
 #define HYVE_IOBUS_H
@@ -46,12 +48,19 @@ struct io_range {
 
 #define IOBUS_NSEEN 16
 
+/* An immutable snapshot of a bus's ranges (copy-on-write, see iobus.c). */
+struct io_table {
+	int n;
+	struct io_table *retired;	/* older snapshots, freed with the bus */
+	struct io_range r[];		/* sorted by base */
+};
+
 struct iobus {
 	const char *name;	/* "pio" or "mmio" */
 	uint64_t limit;		/* highest valid address + 1 (0 = 2^64) */
 	unsigned max_size;	/* widest access: 4 for ports, 8 for MMIO */
-	struct io_range *ranges; /* sorted by base */
-	int nranges, cap;
+	struct io_table *tab;	/* current snapshot; read with an acquire load */
+	pthread_mutex_t wlock;	/* serialises writers (register/unregister) */
 	bool timing;		/* measure handler time (--stats) */
 	uint64_t unclaimed_reads, unclaimed_writes;
 	/* the first IOBUS_NSEEN distinct unclaimed addresses, for --stats */
@@ -71,6 +80,16 @@ void iobus_destroy(struct iobus *bus);
  */
 int iobus_register(struct iobus *bus, const char *name, uint64_t base,
 		   uint64_t len, unsigned flags, io_handler_fn fn, void *arg);
+
+/*
+ * Remove the range registered at exactly base (-ENOENT if none).  Safe
+ * while vCPUs run; the device's handler may still be running for an access
+ * that began before.
+ */
+int iobus_unregister(struct iobus *bus, uint64_t base);
+
+/* The current snapshot: iterate r[0..n) (for --stats and tests). */
+const struct io_table *iobus_table(const struct iobus *bus);
 
 /* The range containing every byte of [addr, addr+size), or NULL. */
 const struct io_range *iobus_find(const struct iobus *bus, uint64_t addr,

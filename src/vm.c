@@ -292,8 +292,10 @@ out:
 
 static void vm_stats_bus(const struct iobus *bus, FILE *f)
 {
-	for (int i = 0; i < bus->nranges; i++) {
-		const struct io_range *r = &bus->ranges[i];
+	const struct io_table *t = iobus_table(bus);
+
+	for (int i = 0; i < t->n; i++) {
+		const struct io_range *r = &t->r[i];
 		fprintf(f, "stats: %s %s 0x%llx-0x%llx reads=%llu writes=%llu us=%llu\n",
 			bus->name, r->name, (unsigned long long)r->base,
 			(unsigned long long)(r->base + r->len - 1),

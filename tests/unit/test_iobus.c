@@ -44,8 +44,8 @@ static void test_register_and_lookup(void **state)
 	assert_int_equal(iobus_register(&bus, "b", 0x3f8, 8, IO_READ | IO_WRITE, rec_handler, &b), 0);
 	assert_int_equal(iobus_register(&bus, "a", 0x220, 4, IO_READ | IO_WRITE, rec_handler, &a), 0);
 	/* sorted regardless of registration order */
-	assert_string_equal(bus.ranges[0].name, "a");
-	assert_string_equal(bus.ranges[1].name, "b");
+	assert_string_equal(iobus_table(&bus)->r[0].name, "a");
+	assert_string_equal(iobus_table(&bus)->r[1].name, "b");
 	assert_ptr_equal(iobus_find(&bus, 0x220, 1)->arg, &a);
 	assert_ptr_equal(iobus_find(&bus, 0x223, 1)->arg, &a);
 	assert_ptr_equal(iobus_find(&bus, 0x3ff, 1)->arg, &b);
@@ -74,7 +74,7 @@ static void test_overlap_refused(void **state)
 	/* adjacent is fine */
 	assert_int_equal(iobus_register(&bus, "lo", 0x3f0, 8, IO_READ, rec_handler, &a), 0);
 	assert_int_equal(iobus_register(&bus, "hi", 0x400, 1, IO_READ, rec_handler, &a), 0);
-	assert_int_equal(bus.nranges, 3);
+	assert_int_equal(iobus_table(&bus)->n, 3);
 	iobus_destroy(&bus);
 }
 
@@ -130,8 +130,8 @@ static void test_access_masks_and_offsets(void **state)
 	assert_int_equal(v, 0x7788);
 	assert_int_equal(iobus_access(&bus, false, 0x220, 4, &v), 0);
 	assert_int_equal(v, 0x55667788);
-	assert_int_equal(bus.ranges[0].reads, 3);
-	assert_int_equal(bus.ranges[0].writes, 3);
+	assert_int_equal(iobus_table(&bus)->r[0].reads, 3);
+	assert_int_equal(iobus_table(&bus)->r[0].writes, 3);
 
 	/* widths the bus does not carry */
 	assert_int_equal(iobus_access(&bus, false, 0x220, 8, &v), -EINVAL);
@@ -166,7 +166,7 @@ static void test_unclaimed(void **state)
 	assert_int_equal(iobus_access(&bus, false, 0x1000, 4, &v), -ENOENT);
 	assert_int_equal(v, 0xffffffff);
 	assert_int_equal(a.calls, 1);
-	assert_int_equal(bus.ranges[0].reads, 0);
+	assert_int_equal(iobus_table(&bus)->r[0].reads, 0);
 	assert_int_equal(bus.unclaimed_reads, 5);
 	iobus_destroy(&bus);
 }
@@ -194,6 +194,56 @@ static void test_many_ranges(void **state)
 	iobus_destroy(&bus);
 }
 
+static void test_unregister_and_move(void **state)
+{
+	struct iobus bus;
+	struct rec a = { .reply = 7 };
+	const struct io_table *before;
+	const struct io_range *old;
+	uint64_t v;
+
+	iobus_init(&bus, "mmio", 0, 8);
+	assert_int_equal(iobus_register(&bus, "bar0", 0xe0000000, 0x1000, IO_READ, rec_handler, &a), 0);
+	assert_int_equal(iobus_register(&bus, "bar1", 0xe0002000, 0x1000, IO_READ, rec_handler, &a), 0);
+	before = iobus_table(&bus);
+	old = iobus_find(&bus, 0xe0000010, 4);
+	assert_non_null(old);
+	assert_int_equal(iobus_access(&bus, false, 0xe0000010, 4, &v), 0);
+	/* the guest moves BAR0: unregister, register elsewhere */
+	assert_int_equal(iobus_unregister(&bus, 0xe0000000), 0);
+	assert_int_equal(iobus_register(&bus, "bar0", 0xf0000000, 0x1000, IO_READ, rec_handler, &a), 0);
+	assert_int_equal(iobus_access(&bus, false, 0xe0000010, 4, &v), -ENOENT);
+	assert_int_equal(iobus_access(&bus, false, 0xf0000010, 4, &v), 0);
+	assert_int_equal(v, 7);
+	assert_int_equal(iobus_table(&bus)->n, 2);
+	/* statistics follow the range into the new snapshot */
+	assert_int_equal(iobus_find(&bus, 0xe0002000, 1)->reads, 0);
+	/* an old snapshot stays readable (a vCPU may still be using it) */
+	assert_int_equal(before->n, 2);
+	assert_string_equal(old->name, "bar0");
+	assert_int_equal(old->reads, 1);
+	assert_int_equal(iobus_unregister(&bus, 0x1234), -ENOENT);
+	iobus_destroy(&bus);
+}
+
+static void test_unclaimed_addresses_listed(void **state)
+{
+	struct iobus bus;
+	uint64_t v;
+
+	iobus_init(&bus, "pio", 0x10000, 4);
+	for (int i = 0; i < 3; i++)
+		iobus_access(&bus, false, 0x2f9, 1, &v);
+	iobus_access(&bus, true, 0x3e9, 1, &v);
+	for (unsigned p = 0; p < 40; p++)
+		iobus_access(&bus, false, 0x1000 + p, 1, &v);
+	assert_int_equal(bus.nseen, IOBUS_NSEEN);	/* bounded */
+	assert_int_equal(bus.seen[0].addr, 0x2f9);
+	assert_int_equal(bus.seen[0].count, 3);
+	assert_int_equal(bus.seen[1].addr, 0x3e9);
+	iobus_destroy(&bus);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -203,6 +253,8 @@ int main(void)
 		cmocka_unit_test(test_access_masks_and_offsets),
 		cmocka_unit_test(test_unclaimed),
 		cmocka_unit_test(test_many_ranges),
+		cmocka_unit_test(test_unregister_and_move),
+		cmocka_unit_test(test_unclaimed_addresses_listed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
