@@ -59,6 +59,42 @@ int vm_coalesce_pio(struct vm *vm, uint16_t port, uint16_t len)
 	return vmm_coalesce(&vm->vmm, port, len, true);
 }
 
+int vm_unregister_pio(struct vm *vm, uint16_t port)
+{
+	return iobus_unregister(&vm->pio, port);
+}
+
+int vm_unregister_mmio(struct vm *vm, uint64_t gpa)
+{
+	return iobus_unregister(&vm->mmio, gpa);
+}
+
+int vm_ioeventfd(struct vm *vm, uint64_t addr, uint32_t len, bool pio,
+		 int64_t datamatch, int fd, bool deassign)
+{
+	return vmm_ioeventfd(&vm->vmm, addr, len, pio, datamatch, fd, deassign);
+}
+
+int vm_irqfd(struct vm *vm, unsigned gsi, int fd, bool deassign)
+{
+	return vmm_irqfd(&vm->vmm, gsi, fd, deassign);
+}
+
+int vm_alloc_msi_gsi(struct vm *vm, unsigned *gsi)
+{
+	uint32_t g;
+	int r = vmm_alloc_gsi(&vm->vmm, &g);
+
+	if (r == 0)
+		*gsi = g;
+	return r;
+}
+
+int vm_route_msi(struct vm *vm, unsigned gsi, uint64_t addr, uint32_t data, bool masked)
+{
+	return vmm_route_msi(&vm->vmm, gsi, addr, data, masked);
+}
+
 int vm_irq_line(struct vm *vm, unsigned gsi, bool level)
 {
 	if (!vm->cfg.irqchip)

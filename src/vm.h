@@ -103,6 +103,22 @@ int vm_on_destroy(struct vm *vm, void (*fn)(void *arg), void *arg);
  */
 int vm_coalesce_pio(struct vm *vm, uint16_t port, uint16_t len);
 
+/* Remove the range a device registered at exactly port / gpa (BAR moves). */
+int vm_unregister_pio(struct vm *vm, uint16_t port);
+int vm_unregister_mmio(struct vm *vm, uint64_t gpa);
+
+/*
+ * In-kernel event paths (need the in-kernel irqchip for irqfd/MSI):
+ * a guest write to [addr, addr+len) signals fd without an exit
+ * (datamatch < 0: any value); writing fd raises gsi; a GSI from
+ * vm_alloc_msi_gsi delivers the MSI message (addr, data) unless masked.
+ */
+int vm_ioeventfd(struct vm *vm, uint64_t addr, uint32_t len, bool pio,
+		 int64_t datamatch, int fd, bool deassign);
+int vm_irqfd(struct vm *vm, unsigned gsi, int fd, bool deassign);
+int vm_alloc_msi_gsi(struct vm *vm, unsigned *gsi);
+int vm_route_msi(struct vm *vm, unsigned gsi, uint64_t addr, uint32_t data, bool masked);
+
 /*
  * Drive interrupt line gsi (an ISA IRQ 0-15 or an IOAPIC pin) to level.
  * Without an in-kernel interrupt controller (raw images) there is nothing to

@@ -58,6 +58,7 @@ int vmm_create(struct vmm *vmm, const char *path)
 
 	memset(vmm, 0, sizeof(*vmm));
 	vmm->vm_fd = -1;
+	pthread_mutex_init(&vmm->route_lock, NULL);
 	vmm->kvm_fd = vmm_open_dev(path);
 	if (vmm->kvm_fd < 0)
 		return vmm->kvm_fd;
@@ -112,6 +113,8 @@ void vmm_destroy(struct vmm *vmm)
 		close(vmm->kvm_fd);
 	vmm->vm_fd = vmm->kvm_fd = -1;
 	vmm->ring = NULL;
+	free(vmm->routes);
+	vmm->routes = NULL;
 }
 
 bool vmm_has_cap(struct vmm *vmm, int cap)
@@ -244,37 +247,130 @@ bool vmm_coalesced_pop(struct vmm *vmm, struct kvm_coalesced_mmio *out)
  * GSI 0 reaches IOAPIC pin 2 and GSI 2 (the cascade) goes nowhere.  KVM's
  * default routing would put GSI 0 on pin 0.
  */
-static int vmm_pc_gsi_routing(struct vmm *vmm)
+/* Hand KVM the whole routing table.  Called with route_lock held. */
+static int vmm_commit_routes(struct vmm *vmm)
 {
 	struct kvm_irq_routing *rt;
+	int r;
+
+	rt = calloc(1, sizeof(*rt) + vmm->nroutes * sizeof(rt->entries[0]));
+	if (!rt)
+		return err_set(-ENOMEM, "out of memory");
+	rt->nr = vmm->nroutes;
+	memcpy(rt->entries, vmm->routes, vmm->nroutes * sizeof(rt->entries[0]));
+	r = ioctl(vmm->vm_fd, KVM_SET_GSI_ROUTING, rt);
+	free(rt);
+	if (r < 0)
+		return err_set(-errno, "KVM_SET_GSI_ROUTING: %s", strerror(errno));
+	return 0;
+}
+
+static int vmm_pc_gsi_routing(struct vmm *vmm)
+{
+	struct kvm_irq_routing_entry *e;
 	unsigned n = 0;
 	int r;
 
-	rt = calloc(1, sizeof(*rt) + 40 * sizeof(rt->entries[0]));
-	if (!rt)
+	vmm->routes = calloc(40 + VMM_MAX_MSI, sizeof(*vmm->routes));
+	if (!vmm->routes)
 		return err_set(-ENOMEM, "out of memory");
 	for (unsigned gsi = 0; gsi < 24; gsi++) {
 		if (gsi == 2)
 			continue;
 		if (gsi < 16) {
-			rt->entries[n].gsi = gsi;
-			rt->entries[n].type = KVM_IRQ_ROUTING_IRQCHIP;
-			rt->entries[n].u.irqchip.irqchip = gsi < 8 ? KVM_IRQCHIP_PIC_MASTER :
-								     KVM_IRQCHIP_PIC_SLAVE;
-			rt->entries[n].u.irqchip.pin = gsi % 8;
-			n++;
+			e = &vmm->routes[n++];
+			e->gsi = gsi;
+			e->type = KVM_IRQ_ROUTING_IRQCHIP;
+			e->u.irqchip.irqchip = gsi < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE;
+			e->u.irqchip.pin = gsi % 8;
 		}
-		rt->entries[n].gsi = gsi;
-		rt->entries[n].type = KVM_IRQ_ROUTING_IRQCHIP;
-		rt->entries[n].u.irqchip.irqchip = KVM_IRQCHIP_IOAPIC;
-		rt->entries[n].u.irqchip.pin = gsi == 0 ? 2 : gsi;
-		n++;
+		e = &vmm->routes[n++];
+		e->gsi = gsi;
+		e->type = KVM_IRQ_ROUTING_IRQCHIP;
+		e->u.irqchip.irqchip = KVM_IRQCHIP_IOAPIC;
+		e->u.irqchip.pin = gsi == 0 ? 2 : gsi;
 	}
-	rt->nr = n;
-	r = ioctl(vmm->vm_fd, KVM_SET_GSI_ROUTING, rt);
-	free(rt);
-	if (r < 0)
-		return err_set(-errno, "KVM_SET_GSI_ROUTING: %s", strerror(errno));
+	vmm->nroutes = vmm->npc_routes = n;
+	vmm->next_msi_gsi = VMM_MSI_GSI_BASE;
+	pthread_mutex_lock(&vmm->route_lock);
+	r = vmm_commit_routes(vmm);
+	pthread_mutex_unlock(&vmm->route_lock);
+	return r;
+}
+
+int vmm_alloc_gsi(struct vmm *vmm, uint32_t *gsi)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&vmm->route_lock);
+	if (!vmm->routes || vmm->next_msi_gsi >= VMM_MSI_GSI_BASE + VMM_MAX_MSI)
+		r = err_set(-ENOSPC, "no free interrupt routes (%u in use)", VMM_MAX_MSI);
+	else
+		*gsi = vmm->next_msi_gsi++;
+	pthread_mutex_unlock(&vmm->route_lock);
+	return r;
+}
+
+int vmm_route_msi(struct vmm *vmm, uint32_t gsi, uint64_t addr, uint32_t data, bool masked)
+{
+	struct kvm_irq_routing_entry *e = NULL;
+	int r;
+
+	if (gsi < VMM_MSI_GSI_BASE || gsi >= VMM_MSI_GSI_BASE + VMM_MAX_MSI)
+		return err_set(-EINVAL, "GSI %u is not an MSI route", gsi);
+	pthread_mutex_lock(&vmm->route_lock);
+	for (unsigned i = vmm->npc_routes; i < vmm->nroutes; i++)
+		if (vmm->routes[i].gsi == gsi)
+			e = &vmm->routes[i];
+	if (masked) {			/* a masked vector has no route */
+		if (e) {
+			*e = vmm->routes[--vmm->nroutes];
+			r = vmm_commit_routes(vmm);
+		} else {
+			r = 0;
+		}
+		pthread_mutex_unlock(&vmm->route_lock);
+		return r;
+	}
+	if (!e)
+		e = &vmm->routes[vmm->nroutes++];
+	memset(e, 0, sizeof(*e));
+	e->gsi = gsi;
+	e->type = KVM_IRQ_ROUTING_MSI;
+	e->u.msi.address_lo = (uint32_t)addr;
+	e->u.msi.address_hi = (uint32_t)(addr >> 32);
+	e->u.msi.data = data;
+	r = vmm_commit_routes(vmm);
+	pthread_mutex_unlock(&vmm->route_lock);
+	return r;
+}
+
+int vmm_ioeventfd(struct vmm *vmm, uint64_t addr, uint32_t len, bool pio,
+		  int64_t datamatch, int fd, bool deassign)
+{
+	struct kvm_ioeventfd e = {
+		.addr = addr, .len = len, .fd = fd,
+		.datamatch = datamatch < 0 ? 0 : (uint64_t)datamatch,
+		.flags = (pio ? KVM_IOEVENTFD_FLAG_PIO : 0) |
+			 (datamatch >= 0 ? KVM_IOEVENTFD_FLAG_DATAMATCH : 0) |
+			 (deassign ? KVM_IOEVENTFD_FLAG_DEASSIGN : 0),
+	};
+
+	if (ioctl(vmm->vm_fd, KVM_IOEVENTFD, &e) < 0)
+		return err_set(-errno, "KVM_IOEVENTFD (%s 0x%llx+%u): %s", pio ? "pio" : "mmio",
+			       (unsigned long long)addr, len, strerror(errno));
+	return 0;
+}
+
+int vmm_irqfd(struct vmm *vmm, uint32_t gsi, int fd, bool deassign)
+{
+	struct kvm_irqfd i = {
+		.fd = (uint32_t)fd, .gsi = gsi,
+		.flags = deassign ? KVM_IRQFD_FLAG_DEASSIGN : 0,
+	};
+
+	if (ioctl(vmm->vm_fd, KVM_IRQFD, &i) < 0)
+		return err_set(-errno, "KVM_IRQFD (gsi %u): %s", gsi, strerror(errno));
 	return 0;
 }
 
@@ -285,6 +381,9 @@ int vmm_create_irqchip(struct vmm *vmm)
 		{ KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP" },
 		{ KVM_CAP_PIT2, "KVM_CAP_PIT2" },
 		{ KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID" },
+		{ KVM_CAP_IRQ_ROUTING, "KVM_CAP_IRQ_ROUTING" },
+		{ KVM_CAP_IRQFD, "KVM_CAP_IRQFD" },
+		{ KVM_CAP_IOEVENTFD, "KVM_CAP_IOEVENTFD" },
 	};
 
 	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++)

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <linux/kvm.h>
+#include <pthread.h>
 
 struct vmm {
 	int kvm_fd;
@@ -17,6 +18,11 @@ struct vmm {
 	int coalesced_page;		/* page offset of the ring, 0 if none */
 	struct kvm_coalesced_mmio_ring *ring;	/* mapped with vCPU 0 */
 	unsigned ring_max;		/* entries in the ring */
+	/* GSI routing: the PC's entries, then one per MSI GSI in use */
+	struct kvm_irq_routing_entry *routes;
+	unsigned nroutes, npc_routes;
+	uint32_t next_msi_gsi;
+	pthread_mutex_t route_lock;
 };
 
 struct vmm_vcpu {
@@ -53,6 +59,25 @@ int vmm_set_sregs(struct vmm_vcpu *vcpu, const struct kvm_sregs *sregs);
  */
 int vmm_create_irqchip(struct vmm *vmm);
 int vmm_irq_line(struct vmm *vmm, uint32_t gsi, int level);
+
+/*
+ * Event fds: a guest write to [addr, addr+len) on the port or MMIO bus
+ * signals fd in the kernel, no exit to user space (ioeventfd; datamatch
+ * < 0: any value); writing fd raises GSI gsi (irqfd).  deassign undoes.
+ */
+int vmm_ioeventfd(struct vmm *vmm, uint64_t addr, uint32_t len, bool pio,
+		  int64_t datamatch, int fd, bool deassign);
+int vmm_irqfd(struct vmm *vmm, uint32_t gsi, int fd, bool deassign);
+
+/*
+ * MSI routing: GSIs from VMM_MSI_GSI_BASE up carry MSI messages (address,
+ * data), set with vmm_route_msi; the PC's ISA/IOAPIC routes stay as set up
+ * by vmm_create_irqchip.  vmm_alloc_gsi hands out the next free MSI GSI.
+ */
+#define VMM_MSI_GSI_BASE 24
+#define VMM_MAX_MSI	 1024
+int vmm_alloc_gsi(struct vmm *vmm, uint32_t *gsi);
+int vmm_route_msi(struct vmm *vmm, uint32_t gsi, uint64_t addr, uint32_t data, bool masked);
 
 /* CPUID: what KVM supports (caller frees), and setting a vCPU's table. */
 int vmm_supported_cpuid(struct vmm *vmm, struct kvm_cpuid2 **out);
