@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
+#include "err.h"
 #include "util.h"
 
 int parse_u64(const char *s, uint64_t *out)
@@ -53,4 +55,33 @@ int parse_size(const char *s, uint64_t *out)
 		return -ERANGE;
 	*out = v << shift;
 	return 0;
+}
+
+int read_fd_whole(const char *path, int fd, size_t size, uint8_t **data)
+{
+	uint8_t *buf = malloc(size ? size : 1);
+	size_t got = 0;
+	int r = 0;
+
+	if (!buf) {
+		r = err_set(-ENOMEM, "%s: out of memory reading %zu bytes", path, size);
+		goto out;
+	}
+	while (got < size) {
+		ssize_t n = read(fd, buf + got, size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			r = err_set(n < 0 ? -errno : -EIO, "%s: read failed: %s", path,
+				    n < 0 ? strerror(errno) : "file shrank");
+			free(buf);
+			goto out;
+		}
+		got += n;
+	}
+	*data = buf;
+out:
+	close(fd);
+	return r;
 }

@@ -14,4 +14,11 @@ int parse_size(const char *s, uint64_t *out);
 /* Parse an unsigned number: decimal, or hex with 0x.  0 or -EINVAL/-ERANGE. */
 int parse_u64(const char *s, uint64_t *out);
 
+/*
+ * Read exactly size bytes from fd into a new buffer (*data, caller frees);
+ * closes fd.  path names the file in messages.  0 or -errno (err_set).
+ */
+#include <stddef.h>
+int read_fd_whole(const char *path, int fd, size_t size, uint8_t **data);
+
 #endif

@@ -13,6 +13,7 @@
 #include "boot/e820.h"
 #include "boot/kernel.h"
 #include "err.h"
+#include "util.h"
 #include "vcpu.h"
 #include "vm.h"
 
@@ -89,36 +90,6 @@ static int kernel_open_file(const char *path, uint64_t max, int *fd_out, size_t 
 	*fd_out = fd;
 	*size = st.st_size;
 	return 0;
-}
-
-/* Read size bytes from fd into a new buffer; closes fd. */
-static int kernel_read_fd(const char *path, int fd, size_t size, uint8_t **data)
-{
-	uint8_t *buf = malloc(size);
-	size_t got = 0;
-	int r = 0;
-
-	if (!buf) {
-		r = err_set(-ENOMEM, "%s: out of memory reading %zu bytes", path, size);
-		goto out;
-	}
-	while (got < size) {
-		ssize_t n = read(fd, buf + got, size - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			r = err_set(n < 0 ? -errno : -EIO, "%s: read failed: %s", path,
-				    n < 0 ? strerror(errno) : "file shrank");
-			free(buf);
-			goto out;
-		}
-		got += n;
-	}
-	*data = buf;
-out:
-	close(fd);
-	return r;
 }
 
 /*
@@ -209,7 +180,7 @@ int kernel_open(struct kernel_image *k, const char *kernel, const char *initrd,
 
 	kernel_init(k, kernel, initrd, cmdline, mem_size);
 	if ((r = kernel_open_file(kernel, mem_size, &fd, &size)) < 0 ||
-	    (r = kernel_read_fd(kernel, fd, size, &k->kernel_buf)) < 0)
+	    (r = read_fd_whole(kernel, fd, size, &k->kernel_buf)) < 0)
 		return r;
 	k->kernel = k->kernel_buf;
 	k->kernel_size = size;
@@ -219,7 +190,7 @@ int kernel_open(struct kernel_image *k, const char *kernel, const char *initrd,
 	if ((r = kernel_prepare(k)) < 0)
 		goto fail;
 	if (initrd) {
-		r = kernel_read_fd(initrd, ifd, k->initrd_size, &k->initrd_buf);
+		r = read_fd_whole(initrd, ifd, k->initrd_size, &k->initrd_buf);
 		ifd = -1;
 		if (r < 0)
 			goto fail;

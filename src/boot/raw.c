@@ -15,8 +15,6 @@
 static int raw_read_file(const char *path, size_t max, uint8_t **data, size_t *size)
 {
 	struct stat st;
-	uint8_t *buf;
-	size_t got = 0;
 	int fd, r;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -35,26 +33,10 @@ static int raw_read_file(const char *path, size_t max, uint8_t **data, size_t *s
 			    (long long)st.st_size);
 		goto out;
 	}
-	buf = malloc(st.st_size);
-	if (!buf) {
-		r = err_set(-ENOMEM, "%s: out of memory", path);
-		goto out;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, st.st_size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			r = err_set(n < 0 ? -errno : -EIO, "%s: read failed: %s", path,
-				    n < 0 ? strerror(errno) : "file shrank");
-			free(buf);
-			goto out;
-		}
-		got += n;
-	}
-	*data = buf;
-	*size = got;
-	r = 0;
+	r = read_fd_whole(path, fd, st.st_size, data);
+	if (r == 0)
+		*size = st.st_size;
+	return r;
 out:
 	close(fd);
 	return r;
