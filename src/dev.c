@@ -15,6 +15,15 @@ static int dev_cmp(const void *a, const void *b)
 	return strcmp((*x)->name, (*y)->name);
 }
 
+const struct device_desc *device_find(const char *name)
+{
+	for (const struct device_desc *const *d = __start_hyve_devices;
+	     d < __stop_hyve_devices; d++)
+		if (!strcmp((*d)->name, name))
+			return *d;
+	return NULL;
+}
+
 int devices_init(struct vm *vm)
 {
 	size_t n = __stop_hyve_devices - __start_hyve_devices;

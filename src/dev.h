@@ -22,6 +22,9 @@ struct device_desc {
 	static const struct device_desc *const device_ptr_##n		\
 	__attribute__((used, section("hyve_devices"))) = &device_desc_##n
 
+/* The declared device called name, or NULL (tests, and --device later). */
+const struct device_desc *device_find(const char *name);
+
 /* Initialise every declared device.  Returns 0 or the first -errno. */
 int devices_init(struct vm *vm);
 

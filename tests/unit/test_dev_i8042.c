@@ -310,21 +310,9 @@ static void test_linux_probe(void **state)
 }
 
 /* The DEVICE() glue: two 1-port ranges, and 0xfe stops the VM for reset. */
-extern const struct device_desc *const __start_hyve_devices[] __attribute__((weak));
-extern const struct device_desc *const __stop_hyve_devices[] __attribute__((weak));
-
-static const struct device_desc *find_device(const char *name)
-{
-	for (const struct device_desc *const *d = __start_hyve_devices;
-	     d < __stop_hyve_devices; d++)
-		if (!strcmp((*d)->name, name))
-			return *d;
-	return NULL;
-}
-
 static void test_device_init(void **state)
 {
-	const struct device_desc *d = find_device("i8042");
+	const struct device_desc *d = device_find("i8042");
 	const struct io_range *rd, *rc;
 	struct vm vm;
 	uint64_t v;

@@ -60,21 +60,9 @@ static void test_bad_accesses(void **state)
 	post_destroy(p);
 }
 
-extern const struct device_desc *const __start_hyve_devices[] __attribute__((weak));
-extern const struct device_desc *const __stop_hyve_devices[] __attribute__((weak));
-
-static const struct device_desc *find_device(const char *name)
-{
-	for (const struct device_desc *const *d = __start_hyve_devices;
-	     d < __stop_hyve_devices; d++)
-		if (!strcmp((*d)->name, name))
-			return *d;
-	return NULL;
-}
-
 static void test_device_init(void **state)
 {
-	const struct device_desc *d = find_device("post");
+	const struct device_desc *d = device_find("post");
 	const struct io_range *r;
 	struct vm vm;
 	uint64_t v;

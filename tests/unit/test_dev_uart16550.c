@@ -642,22 +642,10 @@ static void test_threaded_input(void **state)
 }
 
 /* The DEVICE() glue: COM1 registered on a bus, reached through it. */
-extern const struct device_desc *const __start_hyve_devices[] __attribute__((weak));
-extern const struct device_desc *const __stop_hyve_devices[] __attribute__((weak));
-
-static const struct device_desc *find_device(const char *name)
-{
-	for (const struct device_desc *const *d = __start_hyve_devices;
-	     d < __stop_hyve_devices; d++)
-		if (!strcmp((*d)->name, name))
-			return *d;
-	return NULL;
-}
-
 static void test_device_init(void **state)
 {
 	struct fix *f = *state;
-	const struct device_desc *d = find_device("uart16550");
+	const struct device_desc *d = device_find("uart16550");
 	const struct io_range *r;
 	struct vm vm;
 	uint64_t v;
