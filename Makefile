@@ -18,9 +18,9 @@ CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
            -D_GNU_SOURCE -Isrc $(SANFLAGS) -MMD -MP
 LDFLAGS += $(SANFLAGS)
-LDLIBS  += -lpthread
+LDLIBS  += $(shell pkg-config --libs liburing 2>/dev/null || echo -luring) -lpthread
 
-SRCS    := $(sort $(wildcard src/*.c src/vmm/*.c src/dev/*.c src/boot/*.c))
+SRCS    := $(sort $(wildcard src/*.c src/vmm/*.c src/dev/*.c src/boot/*.c src/backend/*.c src/pci/*.c src/virtio/*.c))
 OBJS    := $(SRCS:%.c=$(O)/%.o)
 LIBOBJS := $(filter-out $(O)/src/main.o,$(OBJS))
 

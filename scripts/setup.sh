@@ -7,10 +7,13 @@
 #   qemu-system-x86 seabios the nested-KVM test rig, and the peer in bench/
 #   busybox-static cpio     the rig's initramfs
 #   acpica-tools            iasl/acpiexec check the ACPI tables
+#   liburing-dev pkg-config asynchronous disk I/O (io_uring)
+#   e2fsprogs               mkfs.ext4 -d / debugfs for disk images
 set -euo pipefail
 
 pkgs=(build-essential libcmocka-dev clang libclang-rt-14-dev qemu-system-x86
-      seabios busybox-static cpio acpica-tools lz4 xz-utils)
+      seabios busybox-static cpio acpica-tools lz4 xz-utils
+      liburing-dev pkg-config e2fsprogs)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||

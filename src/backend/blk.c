@@ -1,0 +1,316 @@
+/* blk.c - raw image backend on io_uring (see blk.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <liburing.h>
+#include <linux/falloc.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "backend/blk.h"
+#include "err.h"
+
+#define BLK_QUEUE_DEPTH	256
+#define BLK_ALIGN	4096	/* O_DIRECT buffer and length alignment we use */
+
+struct blk {
+	int fd;
+	int efd;		/* completion eventfd, -1 in sync mode */
+	uint64_t size;
+	bool readonly, direct, uring;
+	struct io_uring ring;
+	unsigned inflight;	/* submitted to the ring, not yet reaped */
+	unsigned queued;	/* SQEs prepared since the last kick */
+};
+
+static int blk_lock(struct blk *b, const char *path)
+{
+	struct flock fl = {
+		.l_type = b->readonly ? F_RDLCK : F_WRLCK,
+		.l_whence = SEEK_SET,
+	};
+
+	if (fcntl(b->fd, F_OFD_SETLK, &fl) == 0)
+		return 0;
+	if (errno == EAGAIN || errno == EACCES)
+		return err_set(-EBUSY, "%s: in use by another process (image is locked)", path);
+	return err_set(-errno, "%s: cannot lock: %s", path, strerror(errno));
+}
+
+int blk_open(struct blk **out, const struct blk_opts *o)
+{
+	struct blk *b = calloc(1, sizeof(*b));
+	struct stat st;
+	int flags = (o->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC | (o->direct ? O_DIRECT : 0);
+	int r;
+
+	if (!b)
+		return err_set(-ENOMEM, "out of memory");
+	b->efd = -1;
+	b->readonly = o->readonly;
+	b->direct = o->direct;
+	b->fd = open(o->path, flags);
+	if (b->fd < 0 && o->direct && errno == EINVAL) {	/* tmpfs & co: no O_DIRECT */
+		b->direct = false;
+		b->fd = open(o->path, flags & ~O_DIRECT);
+	}
+	if (b->fd < 0) {
+		r = err_set(-errno, "%s: %s", o->path, strerror(errno));
+		goto fail;
+	}
+	if (fstat(b->fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		r = err_set(-EINVAL, "%s: not a regular file", o->path);
+		goto fail;
+	}
+	if (st.st_size == 0 || st.st_size % BLK_SECTOR) {
+		r = err_set(-EINVAL, "%s: size %lld is not a positive multiple of 512 bytes",
+			    o->path, (long long)st.st_size);
+		goto fail;
+	}
+	b->size = st.st_size;
+	if ((r = blk_lock(b, o->path)) < 0)
+		goto fail;
+	if (!o->sync_only && io_uring_queue_init(BLK_QUEUE_DEPTH, &b->ring, 0) == 0) {
+		b->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (b->efd >= 0 && io_uring_register_eventfd(&b->ring, b->efd) == 0) {
+			b->uring = true;
+		} else {
+			if (b->efd >= 0)
+				close(b->efd);
+			b->efd = -1;
+			io_uring_queue_exit(&b->ring);
+		}
+	}
+	*out = b;
+	return 0;
+fail:
+	if (b->fd >= 0)
+		close(b->fd);
+	free(b);
+	return r;
+}
+
+uint64_t blk_size(const struct blk *b)
+{
+	return b->size;
+}
+
+bool blk_readonly(const struct blk *b)
+{
+	return b->readonly;
+}
+
+int blk_event_fd(const struct blk *b)
+{
+	return b->efd;
+}
+
+static uint64_t iov_len(const struct iovec *iov, int n)
+{
+	uint64_t len = 0;
+
+	for (int i = 0; i < n; i++)
+		len += iov[i].iov_len;
+	return len;
+}
+
+/* O_DIRECT wants aligned buffers and lengths; guests' may not be. */
+static bool needs_bounce(const struct blk *b, const struct blk_req *req)
+{
+	if (!b->direct)
+		return false;
+	for (int i = 0; i < req->iovcnt; i++)
+		if (((uintptr_t)req->iov[i].iov_base | req->iov[i].iov_len) % BLK_SECTOR)
+			return true;
+	return false;
+}
+
+static int bounce_setup(struct blk_req *req)
+{
+	uint64_t len = iov_len(req->iov, req->iovcnt);
+	size_t alloc = (len + BLK_ALIGN - 1) / BLK_ALIGN * BLK_ALIGN;
+
+	if (posix_memalign(&req->bounce, BLK_ALIGN, alloc ? alloc : BLK_ALIGN))
+		return -ENOMEM;
+	if (req->op == BLK_WRITE) {
+		size_t off = 0;
+		for (int i = 0; i < req->iovcnt; i++) {
+			memcpy((char *)req->bounce + off, req->iov[i].iov_base, req->iov[i].iov_len);
+			off += req->iov[i].iov_len;
+		}
+	}
+	req->bounce_iov.iov_base = req->bounce;
+	req->bounce_iov.iov_len = len;
+	return 0;
+}
+
+/* Finish a request: copy a bounced read back, free, call done. */
+static void blk_finish(struct blk_req *req, int res)
+{
+	if (req->bounce) {
+		if (req->op == BLK_READ && res > 0) {
+			size_t off = 0;
+			for (int i = 0; i < req->iovcnt && off < (size_t)res; i++) {
+				size_t n = req->iov[i].iov_len;
+				if (n > (size_t)res - off)
+					n = (size_t)res - off;
+				memcpy(req->iov[i].iov_base, (char *)req->bounce + off, n);
+				off += n;
+			}
+		}
+		free(req->bounce);
+		req->bounce = NULL;
+	}
+	req->done(req, res);
+}
+
+/* The synchronous path: one system call per request. */
+static int blk_do_sync(struct blk *b, struct blk_req *req, const struct iovec *iov, int iovcnt)
+{
+	ssize_t n;
+
+	switch (req->op) {
+	case BLK_READ:
+		n = preadv(b->fd, iov, iovcnt, req->offset);
+		return n < 0 ? -errno : (int)n;
+	case BLK_WRITE:
+		n = pwritev(b->fd, iov, iovcnt, req->offset);
+		return n < 0 ? -errno : (int)n;
+	case BLK_FLUSH:
+		return fdatasync(b->fd) < 0 ? -errno : 0;
+	case BLK_DISCARD:
+		return fallocate(b->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				 req->offset, req->len) < 0 ? -errno : 0;
+	case BLK_WRITE_ZEROES:
+		return fallocate(b->fd, FALLOC_FL_ZERO_RANGE, req->offset, req->len) < 0 ? -errno : 0;
+	}
+	return -EINVAL;
+}
+
+int blk_submit(struct blk *b, struct blk_req *req)
+{
+	const struct iovec *iov = req->iov;
+	int iovcnt = req->iovcnt;
+	uint64_t len;
+	struct io_uring_sqe *sqe;
+
+	req->bounce = NULL;
+	if (req->op != BLK_READ && req->op != BLK_FLUSH && b->readonly)
+		return -EROFS;
+	if (req->op == BLK_READ || req->op == BLK_WRITE) {
+		if (iovcnt < 0 || (iovcnt > 0 && !iov))
+			return -EINVAL;
+		len = iov_len(iov, iovcnt);
+		if (len % BLK_SECTOR || req->offset % BLK_SECTOR)
+			return -EINVAL;	/* whole sectors only, as virtio-blk says */
+	} else {
+		len = req->op == BLK_FLUSH ? 0 : req->len;
+	}
+	if (req->op != BLK_FLUSH && (req->offset > b->size || len > b->size - req->offset))
+		return -EINVAL;
+	if ((req->op == BLK_READ || req->op == BLK_WRITE) && needs_bounce(b, req)) {
+		if (bounce_setup(req) < 0)
+			return -ENOMEM;
+		iov = &req->bounce_iov;
+		iovcnt = 1;
+	}
+	if (!b->uring) {
+		blk_finish(req, blk_do_sync(b, req, iov, iovcnt));
+		return 0;
+	}
+	sqe = io_uring_get_sqe(&b->ring);
+	if (!sqe) {			/* ring full: hand over what we have */
+		blk_kick(b);
+		sqe = io_uring_get_sqe(&b->ring);
+		if (!sqe) {
+			blk_finish(req, blk_do_sync(b, req, iov, iovcnt));
+			return 0;
+		}
+	}
+	switch (req->op) {
+	case BLK_READ:
+		io_uring_prep_readv(sqe, b->fd, iov, iovcnt, req->offset);
+		break;
+	case BLK_WRITE:
+		io_uring_prep_writev(sqe, b->fd, iov, iovcnt, req->offset);
+		break;
+	case BLK_FLUSH:
+		io_uring_prep_fsync(sqe, b->fd, IORING_FSYNC_DATASYNC);
+		sqe->flags |= IOSQE_IO_DRAIN;	/* after everything queued before */
+		break;
+	case BLK_DISCARD:
+		io_uring_prep_fallocate(sqe, b->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+					req->offset, req->len);
+		break;
+	case BLK_WRITE_ZEROES:
+		io_uring_prep_fallocate(sqe, b->fd, FALLOC_FL_ZERO_RANGE, req->offset, req->len);
+		break;
+	}
+	io_uring_sqe_set_data(sqe, req);
+	b->queued++;
+	return 0;
+}
+
+int blk_kick(struct blk *b)
+{
+	int r;
+
+	if (!b->uring || b->queued == 0)
+		return 0;
+	do {
+		r = io_uring_submit(&b->ring);
+	} while (r == -EINTR);
+	if (r < 0)
+		return err_set(r, "io_uring_submit: %s", strerror(-r));
+	b->inflight += r;
+	b->queued -= (unsigned)r <= b->queued ? (unsigned)r : b->queued;
+	return 0;
+}
+
+int blk_reap(struct blk *b)
+{
+	struct io_uring_cqe *cqe;
+	uint64_t v;
+	int n = 0;
+
+	if (!b->uring)
+		return 0;
+	if (read(b->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		return 0;
+	while (io_uring_peek_cqe(&b->ring, &cqe) == 0) {
+		struct blk_req *req = io_uring_cqe_get_data(cqe);
+		int res = cqe->res;
+
+		io_uring_cqe_seen(&b->ring, cqe);
+		b->inflight--;
+		if (req)
+			blk_finish(req, res);
+		n++;
+	}
+	return n;
+}
+
+void blk_close(struct blk *b)
+{
+	if (!b)
+		return;
+	if (b->uring) {
+		blk_kick(b);
+		while (b->inflight > 0) {
+			struct io_uring_cqe *cqe;
+			if (io_uring_wait_cqe(&b->ring, &cqe) < 0)
+				break;
+			struct blk_req *req = io_uring_cqe_get_data(cqe);
+			int res = cqe->res;
+			io_uring_cqe_seen(&b->ring, cqe);
+			b->inflight--;
+			if (req)
+				blk_finish(req, res);
+		}
+		io_uring_queue_exit(&b->ring);
+		close(b->efd);
+	}
+	close(b->fd);
+	free(b);
+}
