@@ -42,8 +42,8 @@ $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-$(O)/libhyve.a: $(LIBOBJS)
-	rm -f $@ && ar rcs $@ $^
+$(O)/libhyve.a: $(LIBOBJS) Makefile
+	rm -f $@ && ar rcs $@ $(filter %.o,$^)
 
 # Unit tests: cmocka, linked against every object but main.o.
 $(O)/tests/unit/%: tests/unit/%.c $(O)/libhyve.a

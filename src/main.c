@@ -274,7 +274,7 @@ static int cmd_run(int argc, char **argv, uint64_t t0)
 	struct vm vm;
 	int status;
 	uint64_t first_out;
-	bool have_kernel = false;
+	bool have_kernel = false, k_open = false;
 
 	status = parse_run(argc, argv, &cfg, &o);
 	if (status)
@@ -287,7 +287,7 @@ static int cmd_run(int argc, char **argv, uint64_t t0)
 		if (kernel_open(&k, o.kernel, o.initrd, o.cmdline ? o.cmdline : DEFAULT_CMDLINE,
 				cfg.mem_size) < 0)
 			return fail(err_msg());
-		have_kernel = true;
+		have_kernel = k_open = true;
 		cfg.irqchip = true;
 		cfg.bios_ram = true;
 	}
@@ -303,9 +303,20 @@ static int cmd_run(int argc, char **argv, uint64_t t0)
 	}
 	cfg.con = con;
 	for (;;) {
-		if (vm_create(&vm, &cfg) < 0 ||
-		    load_guest(&vm, o.raw ? &img : NULL, have_kernel ? &k : NULL) < 0 ||
-		    vm_run(&vm) < 0) {
+		int r = vm_create(&vm, &cfg);
+
+		if (r == 0 && have_kernel && !k_open) {	/* a restart reads them again */
+			r = kernel_open(&k, o.kernel, o.initrd,
+					o.cmdline ? o.cmdline : DEFAULT_CMDLINE, cfg.mem_size);
+			k_open = r == 0;
+		}
+		if (r == 0)
+			r = load_guest(&vm, o.raw ? &img : NULL, have_kernel ? &k : NULL);
+		if (k_open) {		/* in guest RAM now: free the host copy */
+			kernel_close(&k);
+			k_open = false;
+		}
+		if (r < 0 || vm_run(&vm) < 0) {
 			console_close(con);
 			con = NULL;
 			status = fail(err_msg());
@@ -333,7 +344,7 @@ out:
 	if (con)
 		console_close(con);
 	raw_free(&img);
-	if (have_kernel)
+	if (k_open)
 		kernel_close(&k);
 	return status;
 }
