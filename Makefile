@@ -89,7 +89,7 @@ clean:
 	rm -rf build
 
 .PHONY: all check clean fuzz san-unit
-.SECONDARY:
+.SECONDARY: $(GUEST_SRCS:tests/guests/%.S=build/guests/%.o) $(GUEST_SRCS:tests/guests/%.S=build/guests/%.elf)
 -include $(OBJS:.o=.d) $(UNIT_BINS:=.d)
 
 # Benchmarks (bench/, docs/bench.md).  Guests: flat 16-bit images, position-

@@ -2,8 +2,9 @@
  * acpi.c - build hyve's ACPI tables (see acpi.h, docs/acpi.md).
  *
  * Layout in the buffer, each aligned in guest-physical terms:
- *	RSDP (16) -> XSDT (8) -> FADT (8) -> FACS (64) -> MADT (8) -> DSDT (8)
- * The XSDT lists the FADT and the MADT; the FADT points at the FACS and
+ *	RSDP (16) -> XSDT (8) -> FADT (8) -> FACS (64) -> MADT (8) -> MCFG (8)
+ *	-> DSDT (8)
+ * The XSDT lists the FADT, the MADT and the MCFG; the FADT points at the FACS and
  * the DSDT (both the 32-bit and the X_ fields, with equal values, as
  * ACPICA warns when they differ).  There is no RSDT: an ACPI 2.0+ RSDP
  * with an XSDT is all Linux needs, and RsdtAddress 0 says so.
@@ -13,6 +14,7 @@
 #include "err.h"
 #include "boot/acpi.h"
 #include "boot/aml.h"
+#include "pci/pci.h"
 
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
 	       "tables are written as little-endian struct images");
@@ -59,6 +61,8 @@ _Static_assert(sizeof(struct acpi_madt_lapic) == 8, "MADT LAPIC");
 _Static_assert(sizeof(struct acpi_madt_ioapic) == 12, "MADT IOAPIC");
 _Static_assert(sizeof(struct acpi_madt_iso) == 10, "MADT ISO");
 _Static_assert(sizeof(struct acpi_madt_lapic_nmi) == 6, "MADT NMI");
+_Static_assert(sizeof(struct acpi_mcfg) == 44, "MCFG");
+_Static_assert(sizeof(struct acpi_mcfg_alloc) == 16, "MCFG allocation");
 
 #define GPA_LIMIT	0x100000000ULL	/* the 32-bit table pointers */
 
@@ -67,6 +71,8 @@ _Static_assert(sizeof(struct acpi_madt_lapic_nmi) == 6, "MADT NMI");
 #define MADT_REVISION	5		/* ACPI 6.3 */
 #define DSDT_REVISION	2		/* 64-bit AML integers */
 #define XSDT_REVISION	1
+#define MCFG_REVISION	1
+#define XSDT_ENTRIES	3		/* FADT, MADT, MCFG */
 #define FACS_VERSION	2
 
 /* The output buffer: everything placed in it goes through place(). */
@@ -145,12 +151,81 @@ static struct acpi_gas gas_io(uint16_t port, unsigned bytes, uint8_t access)
 }
 
 /*
- * The DSDT's AML.  The PCI host bridge (with _PRT, _CRS) goes into \_SB
- * when it exists.
+ * \_SB.PCI0, the PCI root bridge (docs/pci.md): a PCI Express root
+ * (PNP0A08, compatible with PNP0A03) for segment 0, buses 0-255 (ECAM in
+ * the MCFG), decoding the windows in _CRS; INTx routed by _PRT straight to
+ * IOAPIC GSIs (no link devices): pin p of slot s is GSI 16 + (s + p) % 4.
  */
+static void dsdt_pci0(struct aml *a, const struct acpi_config *cfg)
+{
+	uint64_t w64 = pci_mmio64_base(cfg->mem_size);
+	struct aml_res r;
+
+	aml_device_begin(a, "PCI0");
+	aml_name(a, "_HID");
+	aml_eisaid(a, "PNP0A08");
+	aml_name(a, "_CID");
+	aml_eisaid(a, "PNP0A03");
+	aml_name(a, "_SEG");
+	aml_integer(a, 0);
+	aml_name(a, "_BBN");
+	aml_integer(a, 0);
+	aml_name(a, "_UID");
+	aml_integer(a, 0);
+
+	aml_res_init(&r);
+	aml_res_word_bus(&r, 0, PCI_ECAM_BUS_END);
+	aml_res_io(&r, 0xcf8, 0xcf8, 1, 8);		/* mechanism #1: consumed */
+	aml_res_word_io(&r, 0x0000, 0x0cf7);
+	aml_res_word_io(&r, 0x0d00, 0xffff);
+	aml_res_dword_mem(&r, false, (uint32_t)PCI_MMIO32_BASE,
+			  (uint32_t)(PCI_MMIO32_END - 1));
+	aml_res_qword_mem(&r, true, w64, w64 + PCI_MMIO64_SIZE - 1);
+	aml_name(a, "_CRS");
+	aml_resource_template(a, &r);
+
+	aml_name(a, "_PRT");
+	aml_package_begin(a, (PCI_SLOTS - 1) * 4);
+	for (unsigned slot = 1; slot < PCI_SLOTS; slot++) {
+		for (unsigned pin = 0; pin < 4; pin++) {
+			aml_package_begin(a, 4);
+			aml_integer(a, (uint64_t)slot << 16 | 0xffff);	/* any function */
+			aml_integer(a, pin);				/* INTA..INTD */
+			aml_integer(a, 0);				/* source: a GSI */
+			aml_integer(a, pci_intx_gsi(slot, pin + 1));
+			aml_end(a);
+		}
+	}
+	aml_end(a);
+	aml_end(a);
+}
+
+/*
+ * Motherboard resources: the ECAM region.  Linux uses MMCONFIG only if the
+ * MCFG region is reserved here (or in the e820 map).
+ */
+static void dsdt_mres(struct aml *a)
+{
+	struct aml_res r;
+
+	aml_device_begin(a, "MRES");
+	aml_name(a, "_HID");
+	aml_eisaid(a, "PNP0C02");
+	aml_name(a, "_UID");
+	aml_integer(a, 0);
+	aml_res_init(&r);
+	aml_res_mem32_fixed(&r, (uint32_t)PCI_ECAM_BASE, (uint32_t)PCI_ECAM_SIZE);
+	aml_name(a, "_CRS");
+	aml_resource_template(a, &r);
+	aml_end(a);
+}
+
+/* The DSDT's AML: \_SB with the PCI root bridge and motherboard resources, \_S5. */
 static void dsdt_body(struct aml *a, const struct acpi_config *cfg)
 {
 	aml_scope_begin(a, "\\_SB");
+	dsdt_pci0(a, cfg);
+	dsdt_mres(a);
 	aml_end(a);
 
 	/* SLP_TYPa, SLP_TYPb, reserved, reserved: what PM1_CNT takes */
@@ -296,13 +371,30 @@ static void build_madt(struct out *o, long at, int ncpus)
 	checksum(o, at, len, offsetof(struct acpi_header, checksum));
 }
 
+#define MCFG_LEN	(sizeof(struct acpi_mcfg) + sizeof(struct acpi_mcfg_alloc))
+
+/* One allocation: segment 0, buses 0-255 at PCI_ECAM_BASE. */
+static void build_mcfg(struct out *o, long at)
+{
+	struct acpi_mcfg_alloc e = {
+		.base = PCI_ECAM_BASE,
+		.segment = 0,
+		.bus_start = 0,
+		.bus_end = PCI_ECAM_BUS_END,
+	};
+
+	memcpy(o->buf + at + sizeof(struct acpi_mcfg), &e, sizeof(e));
+	header(o, at, "MCFG", (uint32_t)MCFG_LEN, MCFG_REVISION);
+	checksum(o, at, MCFG_LEN, offsetof(struct acpi_header, checksum));
+}
+
 int acpi_build(const struct acpi_config *cfg, void *buf, size_t room,
 	       uint64_t *rsdp_gpa, size_t *used)
 {
 	struct out o = { .buf = buf, .room = room, .base = cfg->base_gpa };
-	const size_t xsdt_len = sizeof(struct acpi_header) + 2 * 8;
-	long rsdp, xsdt, fadt, facs, madt, dsdt;
-	uint64_t ent[2];
+	const size_t xsdt_len = sizeof(struct acpi_header) + XSDT_ENTRIES * 8;
+	long rsdp, xsdt, fadt, facs, madt, mcfg, dsdt;
+	uint64_t ent[XSDT_ENTRIES];
 
 	if (cfg->ncpus < 1 || cfg->ncpus > ACPI_MAX_CPUS)
 		return err_set(-EINVAL, "acpi: %d CPUs (1-%d supported)",
@@ -323,6 +415,8 @@ int acpi_build(const struct acpi_config *cfg, void *buf, size_t room,
 		return (int)facs;
 	if ((madt = place(&o, madt_size(cfg->ncpus), 8, "MADT")) < 0)
 		return (int)madt;
+	if ((mcfg = place(&o, MCFG_LEN, 8, "MCFG")) < 0)
+		return (int)mcfg;
 	if ((dsdt = build_dsdt(&o, cfg)) < 0)
 		return (int)dsdt;
 	if (cfg->base_gpa + o.off > GPA_LIMIT)
@@ -334,9 +428,11 @@ int acpi_build(const struct acpi_config *cfg, void *buf, size_t room,
 	build_facs(&o, facs);
 	build_fadt(&o, fadt, gpa(&o, facs), gpa(&o, dsdt));
 	build_madt(&o, madt, cfg->ncpus);
+	build_mcfg(&o, mcfg);
 
 	ent[0] = gpa(&o, fadt);
 	ent[1] = gpa(&o, madt);
+	ent[2] = gpa(&o, mcfg);
 	memcpy(o.buf + xsdt + sizeof(struct acpi_header), ent, sizeof(ent));
 	header(&o, xsdt, "XSDT", (uint32_t)xsdt_len, XSDT_REVISION);
 	checksum(&o, xsdt, xsdt_len, offsetof(struct acpi_header, checksum));
@@ -537,6 +633,10 @@ static long walk(const struct blob *b, uint64_t rsdp_gpa, const char *sig,
 		}
 		if (!strcmp(tsig, "APIC") && madt_walk(b, t, tlen) < 0)
 			return -EINVAL;
+		if (!strcmp(tsig, "MCFG") && (tlen < sizeof(struct acpi_mcfg) ||
+		    (tlen - sizeof(struct acpi_mcfg)) % sizeof(struct acpi_mcfg_alloc)))
+			return err_set(-EINVAL, "acpi: MCFG: length %zu is not a "
+				       "whole number of allocations", tlen);
 		if (strcmp(tsig, "FACP"))
 			continue;
 		if (fadt_links(b, t, tlen, &dsdt, &facs) < 0)

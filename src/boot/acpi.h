@@ -1,6 +1,7 @@
 /*
  * acpi.h - the ACPI tables hyve hands to the guest (RSDP, XSDT, FADT, FACS,
- * MADT, DSDT), the platform they describe, and a checker for a built blob.
+ * MADT, MCFG, DSDT), the platform they describe, and a checker for a built
+ * blob.  The PCI windows come from src/pci/pci.h.
  *
  * The platform constants live here so the devices that implement the
  * hardware (src/dev/acpi_pm.c, the irqchip setup) and the tables that
@@ -42,10 +43,12 @@ struct acpi_config {
 	int ncpus;		/* 1..ACPI_MAX_CPUS */
 	uint64_t base_gpa;	/* guest-physical address of buf[0]; the
 				   tables must end below 4 GiB */
+	uint64_t mem_size;	/* guest RAM bytes: places the 64-bit PCI
+				   window (pci_mmio64_base); 0 = as <= 3 GiB */
 };
 
 /*
- * Build RSDP, XSDT, FADT, FACS, MADT and DSDT, in that order, into buf
+ * Build RSDP, XSDT, FADT, FACS, MADT, MCFG and DSDT, in that order, into buf
  * (host memory that the guest sees at cfg->base_gpa, room bytes).  Each
  * table is aligned in guest-physical terms (RSDP 16, FACS 64, others 8);
  * padding is zeroed, nothing past the last table is touched, and nothing is
@@ -244,6 +247,20 @@ struct acpi_madt_lapic_nmi {
 	uint8_t processor_uid;		/* 0xff: all processors */
 	uint16_t flags;			/* MPS INTI flags */
 	uint8_t lint;
+} __attribute__((packed));
+
+/* PCI Express memory-mapped configuration (PCI Firmware spec 3.0, 4.1.2) */
+struct acpi_mcfg {
+	struct acpi_header hdr;		/* "MCFG", revision 1 */
+	uint64_t reserved;
+	/* followed by allocation entries */
+} __attribute__((packed));
+
+struct acpi_mcfg_alloc {
+	uint64_t base;			/* ECAM base of bus 0 of the segment */
+	uint16_t segment;
+	uint8_t bus_start, bus_end;
+	uint32_t reserved;
 } __attribute__((packed));
 
 /* MPS INTI flags: polarity bits 1-0, trigger mode bits 3-2 */

@@ -320,3 +320,113 @@ void aml_device_begin(struct aml *a, const char *path)
 	open_block(a);
 	aml_namestring(a, path);
 }
+
+/* ---- resource templates (ACPI 6.3 section 6.4) ---- */
+
+#define RES_IO		0x47	/* small item 8, 7 bytes */
+#define RES_END		0x79	/* small item 0xf, 1 byte */
+#define RES_MEM32_FIXED	0x86	/* large items */
+#define RES_DWORD_ADDR	0x87
+#define RES_WORD_ADDR	0x88
+#define RES_QWORD_ADDR	0x8a
+
+#define ADDR_MEM	0	/* address space resource types */
+#define ADDR_IO		1
+#define ADDR_BUS	2
+#define GEN_FIXED	0x0c	/* _MAF | _MIF, positive decode, producer */
+#define IO_ENTIRE	0x03	/* _RNG: ISA and non-ISA ranges */
+#define MEM_RW		0x01	/* _RW */
+#define MEM_CACHEABLE	0x02	/* _MEM = 1 */
+
+void aml_res_init(struct aml_res *r)
+{
+	memset(r, 0, sizeof(*r));
+}
+
+static void res_bytes(struct aml_res *r, const void *p, size_t n)
+{
+	if (r->err)
+		return;
+	if (n > sizeof(r->buf) - r->len) {
+		r->err = -ENOSPC;
+		return;
+	}
+	memcpy(r->buf + r->len, p, n);
+	r->len += n;
+}
+
+static void res_le(struct aml_res *r, uint64_t v, int n)
+{
+	uint8_t b[8];
+
+	for (int i = 0; i < n; i++)
+		b[i] = (uint8_t)(v >> (8 * i));
+	res_bytes(r, b, (size_t)n);
+}
+
+/* An address space descriptor with n-byte fields (Word 2, DWord 4, QWord 8). */
+static void res_addr(struct aml_res *r, uint8_t tag, int n, uint8_t type,
+		     uint8_t tflags, uint64_t min, uint64_t max)
+{
+	uint8_t head[6] = { tag, (uint8_t)(3 + 5 * n), 0, type, GEN_FIXED, tflags };
+
+	res_bytes(r, head, sizeof(head));
+	res_le(r, 0, n);			/* granularity */
+	res_le(r, min, n);
+	res_le(r, max, n);
+	res_le(r, 0, n);			/* translation offset */
+	res_le(r, max - min + 1, n);		/* length */
+}
+
+void aml_res_word_bus(struct aml_res *r, uint16_t min, uint16_t max)
+{
+	res_addr(r, RES_WORD_ADDR, 2, ADDR_BUS, 0, min, max);
+}
+
+void aml_res_word_io(struct aml_res *r, uint16_t min, uint16_t max)
+{
+	res_addr(r, RES_WORD_ADDR, 2, ADDR_IO, IO_ENTIRE, min, max);
+}
+
+void aml_res_io(struct aml_res *r, uint16_t min, uint16_t max, uint8_t align, uint8_t len)
+{
+	const uint8_t d[8] = { RES_IO, 0x01 /* Decode16 */, (uint8_t)min, (uint8_t)(min >> 8),
+			       (uint8_t)max, (uint8_t)(max >> 8), align, len };
+
+	res_bytes(r, d, sizeof(d));
+}
+
+void aml_res_dword_mem(struct aml_res *r, bool cacheable, uint32_t min, uint32_t max)
+{
+	res_addr(r, RES_DWORD_ADDR, 4, ADDR_MEM,
+		 MEM_RW | (cacheable ? MEM_CACHEABLE : 0), min, max);
+}
+
+void aml_res_qword_mem(struct aml_res *r, bool cacheable, uint64_t min, uint64_t max)
+{
+	res_addr(r, RES_QWORD_ADDR, 8, ADDR_MEM,
+		 MEM_RW | (cacheable ? MEM_CACHEABLE : 0), min, max);
+}
+
+void aml_res_mem32_fixed(struct aml_res *r, uint32_t base, uint32_t len)
+{
+	const uint8_t head[4] = { RES_MEM32_FIXED, 9, 0, MEM_RW };
+
+	res_bytes(r, head, sizeof(head));
+	res_le(r, base, 4);
+	res_le(r, len, 4);
+}
+
+void aml_resource_template(struct aml *a, const struct aml_res *r)
+{
+	uint8_t buf[AML_RES_MAX + 2];
+
+	if (r->err || r->len > AML_RES_MAX) {
+		fail(a, -EINVAL, "resource template (over AML_RES_MAX bytes)");
+		return;
+	}
+	memcpy(buf, r->buf, r->len);
+	buf[r->len] = RES_END;
+	buf[r->len + 1] = 0;		/* checksum 0: "treat as correct" */
+	aml_buffer(a, buf, r->len + 2);
+}

@@ -1,7 +1,7 @@
 /*
  * aml.h - a small encoder for ACPI Machine Language (ACPI 6.x, chapter 20),
  * enough for method-free DSDT content: names, integers, strings, EISA IDs,
- * packages, buffers, scopes and devices.
+ * packages, buffers, resource templates, scopes and devices.
  *
  * The encoder writes into a caller-supplied buffer and never past its end.
  * Errors are sticky: the first failure (-ENOSPC for no room, -EINVAL for a
@@ -21,6 +21,7 @@
 #ifndef HYVE_BOOT_AML_H
 #define HYVE_BOOT_AML_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -62,6 +63,37 @@ void aml_string(struct aml *a, const char *s);	/* ASCII 0x01-0x7f */
 void aml_eisaid(struct aml *a, const char *id);
 /* Buffer (n) { bytes }: _CRS resource templates and the like. */
 void aml_buffer(struct aml *a, const void *p, size_t n);
+
+/*
+ * Resource templates (ACPI 6.3 section 6.4): descriptors collected in a
+ * struct aml_res, then emitted as one Buffer with the end tag appended
+ * (aml_resource_template).  Address space descriptors are producer,
+ * MinFixed, MaxFixed, PosDecode, granularity 0, no translation, length
+ * max - min + 1 (what a root bridge's _CRS windows are).  Overflowing the
+ * template is an error reported by aml_resource_template (-EINVAL).
+ */
+#define AML_RES_MAX	512
+
+struct aml_res {
+	uint8_t buf[AML_RES_MAX];
+	size_t len;
+	int err;
+};
+
+void aml_res_init(struct aml_res *r);
+/* WordBusNumber (min..max) */
+void aml_res_word_bus(struct aml_res *r, uint16_t min, uint16_t max);
+/* WordIO (..., EntireRange, min..max) */
+void aml_res_word_io(struct aml_res *r, uint16_t min, uint16_t max);
+/* IO (Decode16, min, max, align, len) */
+void aml_res_io(struct aml_res *r, uint16_t min, uint16_t max, uint8_t align, uint8_t len);
+/* DWordMemory / QWordMemory (..., Cacheable or NonCacheable, ReadWrite, min..max) */
+void aml_res_dword_mem(struct aml_res *r, bool cacheable, uint32_t min, uint32_t max);
+void aml_res_qword_mem(struct aml_res *r, bool cacheable, uint64_t min, uint64_t max);
+/* Memory32Fixed (ReadWrite, base, len) */
+void aml_res_mem32_fixed(struct aml_res *r, uint32_t base, uint32_t len);
+/* ResourceTemplate () { ... }: Buffer with the descriptors and an end tag. */
+void aml_resource_template(struct aml *a, const struct aml_res *r);
 
 /* Name (path, <the next object emitted>). */
 void aml_name(struct aml *a, const char *path);

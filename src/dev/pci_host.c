@@ -1,12 +1,17 @@
 /*
- * pci_host.c - PCI configuration mechanism #1 with no devices yet, and the
- * reset control register (see pci_host.h).
+ * pci_host.c - configuration mechanism #1, ECAM and the reset control
+ * register (see pci_host.h); both configuration paths end in
+ * pci_cfg_access().
  *
  * 0xCF8 latches a 32-bit address only on 32-bit accesses, as chipsets do;
  * Linux detects mechanism #1 by writing 0x80000000 there and reading it
  * back.  A byte access to 0xCF9 is the reset control register: writing bit
  * 2 (RST_CPU) resets the machine (Linux's reboot=pci, and firmware).
- * Configuration reads of anything but the host bridge return all ones.
+ *
+ * ECAM: offset = bus << 20 | device << 15 | function << 12 | register.
+ * Accesses of 1, 2 or 4 bytes inside one dword go through; an aligned
+ * 8-byte access is two dword accesses (low first); anything else reads all
+ * ones and is dropped on write, like mechanism #1's straddling accesses.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -15,6 +20,7 @@
 #include "err.h"
 #include "vm.h"
 #include "dev/pci_host.h"
+#include "pci/pci.h"
 
 #define RCR_SYS_RST	0x02
 #define RCR_RST_CPU	0x04
@@ -25,6 +31,7 @@ struct pci_host {
 	uint8_t rcr;		/* reset control register */
 	void (*reset)(void *arg);
 	void *reset_arg;
+	struct pci_bus *bus;
 };
 
 int pci_host_addr_io(void *arg, bool write, uint64_t offset, unsigned size, uint64_t *val)
@@ -54,45 +61,54 @@ int pci_host_addr_io(void *arg, bool write, uint64_t offset, unsigned size, uint
 	return 0;
 }
 
-/*
- * The host bridge's configuration header (00:00.0, read-only): Red Hat's
- * "QEMU PCIe host bridge" ID 1b36:0008, class 06/00/00 (host bridge).
- * Linux's mechanism #1 sanity check wants a host bridge on bus 0.
- */
-static const uint8_t pci_host_bridge_cfg[64] = {
-	[0x00] = 0x36, [0x01] = 0x1b,		/* vendor */
-	[0x02] = 0x08, [0x03] = 0x00,		/* device */
-	[0x0b] = 0x06,				/* class: bridge, host (0x0600) */
-	[0x0e] = 0x00,				/* header type 0, single function */
-	[0x2c] = 0xf4, [0x2d] = 0x1a,		/* subsystem vendor (Red Hat) */
-	[0x2e] = 0x00, [0x2f] = 0x11,		/* subsystem 0x1100 */
-};
-
 int pci_host_data_io(void *arg, bool write, uint64_t offset, unsigned size, uint64_t *val)
 {
 	struct pci_host *p = arg;
-	uint32_t addr, reg;
-	uint64_t v = 0;
+	uint32_t addr, v = (uint32_t)*val;
 
-	if (write)
-		return 0;	/* the bridge's header is read-only */
 	pthread_mutex_lock(&p->lock);
 	addr = p->addr;
 	pthread_mutex_unlock(&p->lock);
-	reg = (addr & 0xfc) + (uint32_t)offset;
-	/* enabled, bus 0, device 0, function 0: the host bridge; else nothing */
-	if ((addr & 0x80fff800) != 0x80000000 || (addr & 0x700) || offset + size > 4) {
-		*val = ~0ULL;
+	if (!(addr & 0x80000000) || offset + size > 4) {
+		if (!write)
+			*val = ~0ULL;	/* disabled, or straddling the data port */
 		return 0;
 	}
-	for (unsigned i = 0; i < size; i++)
-		if (reg + i < sizeof(pci_host_bridge_cfg))
-			v |= (uint64_t)pci_host_bridge_cfg[reg + i] << (8 * i);
-	*val = v;
+	pci_cfg_access(p->bus, (addr >> 16) & 0xff, (addr >> 11) & 0x1f,
+		       (addr >> 8) & 0x7, (addr & 0xfc) + (unsigned)offset,
+		       write, size, &v);
+	if (!write)
+		*val = v;
 	return 0;
 }
 
-int pci_host_create(struct pci_host **out, void (*reset)(void *arg), void *arg)
+int pci_host_ecam_io(void *arg, bool write, uint64_t offset, unsigned size, uint64_t *val)
+{
+	struct pci_host *p = arg;
+	unsigned bus = (unsigned)(offset >> 20) & 0xff, slot = (unsigned)(offset >> 15) & 0x1f;
+	unsigned fn = (unsigned)(offset >> 12) & 0x7, reg = (unsigned)offset & 0xfff;
+	uint32_t lo = (uint32_t)*val, hi = (uint32_t)(*val >> 32);
+
+	if (size == 8 && !(reg & 7)) {
+		pci_cfg_access(p->bus, bus, slot, fn, reg, write, 4, &lo);
+		pci_cfg_access(p->bus, bus, slot, fn, reg + 4, write, 4, &hi);
+		if (!write)
+			*val = (uint64_t)hi << 32 | lo;
+		return 0;
+	}
+	if (size > 4 || (reg & 3) + size > 4) {
+		if (!write)
+			*val = ~0ULL;
+		return 0;
+	}
+	pci_cfg_access(p->bus, bus, slot, fn, reg, write, size, &lo);
+	if (!write)
+		*val = lo;
+	return 0;
+}
+
+int pci_host_create(struct pci_host **out, struct pci_bus *bus,
+		    void (*reset)(void *arg), void *arg)
 {
 	struct pci_host *p = calloc(1, sizeof(*p));
 
@@ -101,6 +117,7 @@ int pci_host_create(struct pci_host **out, void (*reset)(void *arg), void *arg)
 	pthread_mutex_init(&p->lock, NULL);
 	p->reset = reset;
 	p->reset_arg = arg;
+	p->bus = bus;
 	*out = p;
 	return 0;
 }
@@ -113,31 +130,65 @@ void pci_host_destroy(struct pci_host *p)
 	free(p);
 }
 
+/*
+ * The host bridge: Red Hat's "QEMU PCIe host bridge" ID 1b36:0008, class
+ * 06/00/00, subsystem 1af4:1100.  Linux's mechanism #1 sanity check wants
+ * a host bridge on bus 0.  No BARs, no interrupt.
+ */
+static int hostbridge_init(struct pci_dev *dev, const char *opts)
+{
+	pci_set_ids(dev, 0x1b36, 0x0008, 0x060000, 0, 0x1af4, 0x1100);
+	return 0;
+}
+
+static const struct pci_devtype pci_hostbridge = {
+	.name = "hostbridge",
+	.init = hostbridge_init,
+};
+PCI_DEVTYPE(pci_hostbridge);
+
+int pci_host_add_bridge(struct pci_bus *bus)
+{
+	return pci_add_device_type(bus, &pci_hostbridge, 0, NULL, NULL);
+}
+
 static void pci_host_reset(void *vm)
 {
 	vm_request_stop(vm, VM_RESET, NULL);
 }
 
-static void pci_host_fini(void *p)
+static void pci_host_fini(void *arg)
 {
+	struct pci_host *p = arg;
+	struct pci_bus *bus = p->bus;
+
 	pci_host_destroy(p);
+	pci_bus_destroy(bus);
 }
 
 static int pci_host_init(struct vm *vm)
 {
-	static struct pci_host *host;
+	struct pci_bus *bus = NULL;
+	struct pci_host *host = NULL;
 	int r;
 
-	if ((r = pci_host_create(&host, pci_host_reset, vm)) < 0)
+	if ((r = pci_bus_create(vm, &bus)) < 0)
 		return r;
-	if ((r = vm_on_destroy(vm, pci_host_fini, host)) < 0) {
-		pci_host_destroy(host);
+	if ((r = pci_host_create(&host, bus, pci_host_reset, vm)) < 0) {
+		pci_bus_destroy(bus);
 		return r;
 	}
-	if ((r = vm_register_pio(vm, "pci-config-addr", PCI_CONFIG_ADDR, 4,
+	if ((r = vm_on_destroy(vm, pci_host_fini, host)) < 0) {
+		pci_host_fini(host);
+		return r;
+	}
+	if ((r = pci_host_add_bridge(bus)) < 0 ||
+	    (r = vm_register_pio(vm, "pci-config-addr", PCI_CONFIG_ADDR, 4,
 				 IO_READ | IO_WRITE, pci_host_addr_io, host)) < 0 ||
 	    (r = vm_register_pio(vm, "pci-config-data", PCI_CONFIG_DATA, 4,
-				 IO_READ | IO_WRITE, pci_host_data_io, host)) < 0)
+				 IO_READ | IO_WRITE, pci_host_data_io, host)) < 0 ||
+	    (r = vm_register_mmio(vm, "pci-ecam", PCI_ECAM_BASE, PCI_ECAM_SIZE,
+				  IO_READ | IO_WRITE, pci_host_ecam_io, host)) < 0)
 		return r;
 	return 0;
 }

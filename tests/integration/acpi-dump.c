@@ -1,8 +1,8 @@
 /*
  * acpi-dump.c - build hyve's ACPI tables as the VM would and write each one
- * to DIR/<SIG>.dat (RSDP, XSDT, FACP, FACS, APIC, DSDT), for iasl -d.
+ * to DIR/<SIG>.dat (RSDP, XSDT, FACP, FACS, APIC, MCFG, DSDT), for iasl -d.
  *
- *	acpi-dump DIR [NCPUS [BASE_GPA]]
+ *	acpi-dump DIR [NCPUS [BASE_GPA [MEM_SIZE]]]
  *
  * Built by tests/integration/acpi-iasl.sh against src/boot/acpi.c,
  * src/boot/aml.c and src/err.c.
@@ -30,21 +30,24 @@ static int dump(const char *dir, const char *sig, const void *p, size_t n)
 int main(int argc, char **argv)
 {
 	static const char *const sigs[] = {
-		"RSDP", "XSDT", "FACP", "FACS", "APIC", "DSDT",
+		"RSDP", "XSDT", "FACP", "FACS", "APIC", "MCFG", "DSDT",
 	};
 	static uint8_t buf[65536];
-	struct acpi_config cfg = { .ncpus = 4, .base_gpa = 0x9f000 };
+	struct acpi_config cfg = { .ncpus = 4, .base_gpa = 0x9f000,
+				   .mem_size = 256ULL << 20 };
 	uint64_t rsdp;
 	size_t used, n;
 
-	if (argc < 2 || argc > 4) {
-		fprintf(stderr, "usage: acpi-dump DIR [NCPUS [BASE_GPA]]\n");
+	if (argc < 2 || argc > 5) {
+		fprintf(stderr, "usage: acpi-dump DIR [NCPUS [BASE_GPA [MEM_SIZE]]]\n");
 		return 2;
 	}
 	if (argc > 2)
 		cfg.ncpus = atoi(argv[2]);
 	if (argc > 3)
 		cfg.base_gpa = strtoull(argv[3], NULL, 0);
+	if (argc > 4)
+		cfg.mem_size = strtoull(argv[4], NULL, 0);
 	if (acpi_build(&cfg, buf, sizeof(buf), &rsdp, &used) < 0 ||
 	    acpi_check(buf, used, cfg.base_gpa, rsdp) < 0) {
 		fprintf(stderr, "acpi-dump: %s\n", err_msg());

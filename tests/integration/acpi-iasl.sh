@@ -13,7 +13,10 @@
 #   4. disassemble the DSDT with every other table as an external (-e), so
 #      cross-table references are resolved;
 #   5. acpiexec: load the tables into ACPICA's namespace (the same table and
-#      FADT checks Linux runs) and evaluate \_S5.
+#      FADT checks Linux runs) and evaluate \_S5;
+#   6. acpiexec "resources": decode \_SB.PCI0's _PRT and _CRS and
+#      \_SB.MRES's _CRS as an OS would (ACPICA's resource conversion, with
+#      its round-trip comparison) and check the windows and routes.
 #
 # Run from anywhere: bash tests/integration/acpi-iasl.sh.  One TAP line per
 # check; exit status 0 if all passed.  Installs acpica-tools if iasl is
@@ -28,7 +31,7 @@ t_setup
 OUTDIR=${ACPI_OUT:-build/acpi}
 CC=${CC:-cc}
 CPU_COUNTS=${ACPI_CPUS:-"1 64"}
-TABLES="RSDP XSDT FACP FACS APIC DSDT"
+TABLES="RSDP XSDT FACP FACS APIC MCFG DSDT"
 LOG=$TMPD/log
 
 # skip DESCRIPTION REASON: an "ok ... # SKIP" line counted like lib.sh's.
@@ -143,7 +146,7 @@ for n in $CPU_COUNTS; do
 	done
 
 	if t_begin "iasl disassembles DSDT ($n CPUs) with the other tables as externals"; then
-		(cd "$d" && iasl -e XSDT.dat FACP.dat FACS.dat APIC.dat -p all-DSDT \
+		(cd "$d" && iasl -e XSDT.dat FACP.dat FACS.dat APIC.dat MCFG.dat -p all-DSDT \
 			-d DSDT.dat) >"$LOG" 2>&1 || diag "iasl -e ... -d DSDT.dat failed"
 		no_problems "iasl -e" "$LOG"
 		[ -s "$d/all-DSDT.dsl" ] || diag "iasl wrote no all-DSDT.dsl"
@@ -166,6 +169,32 @@ for n in $CPU_COUNTS; do
 		[ "$(cat "$TMPD/s5")" = "=0000000000000005 =0000000000000005 =0000000000000000 =0000000000000000 " ] ||
 			diag "\\_S5 evaluated to: $(cat "$TMPD/s5")"
 		grep -q "ACPI: APIC .*HYVE" "$LOG" || diag "acpiexec did not load our MADT"
+		[ -s "$DIAG" ] && diag_file "acpiexec output" "$LOG"
+		t_end
+	fi
+
+	desc="acpiexec decodes \\_SB.PCI0 _PRT and _CRS and \\_SB.MRES _CRS ($n CPUs)"
+	if ! command -v acpiexec >/dev/null 2>&1; then
+		skip "$desc" "no acpiexec"
+	elif t_begin "$desc"; then
+		(cd "$d" && timeout 60 acpiexec -b 'resources \_SB.PCI0; resources \_SB.MRES' \
+			DSDT.dat FACP.dat APIC.dat MCFG.dat) >"$LOG" 2>&1 || diag "acpiexec failed"
+		no_problems "acpiexec" "$LOG"
+		grep -qi 'mismatch' "$LOG" && diag "resource round trip mismatch"
+		# slots 1-31 x INTA-INTD, GSI sources (no link device)
+		[ "$(grep -c 'PCI IRQ Routing Table Package' "$LOG")" = 124 ] ||
+			diag "_PRT does not have 124 entries"
+		tr -d ' ' <"$LOG" | grep -A4 '^\[00\]PCIIRQRoutingTablePackage' |
+			grep -q 'SourceIndex:00000011' || diag "slot 1 INTA is not GSI 17"
+		grep -q 'Source : \[NULL NAMESTRING\]' "$LOG" || diag "_PRT sources are not GSIs"
+		tr -d ' ' <"$LOG" >"$TMPD/res"
+		for want in 'ResourceType:BusNumberRange' 'AddressMinimum:0CF8' \
+			'AddressMinimum:0D00' 'AddressLength:F300' \
+			'AddressMinimum:C0000000' 'AddressLength:20000000' \
+			'AddressMinimum:0000000100000000' 'AddressLength:0000000800000000' \
+			'Address:E0000000' 'AddressLength:10000000'; do
+			grep -q "^$want\$" "$TMPD/res" || diag "no '$want' in the decoded resources"
+		done
 		[ -s "$DIAG" ] && diag_file "acpiexec output" "$LOG"
 		t_end
 	fi

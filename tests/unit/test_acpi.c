@@ -81,6 +81,69 @@ static void check_header(const void *p, const char *sig, uint8_t rev)
 	assert_int_equal(sum(p, h.length), 0);
 }
 
+/* The PCI root bridge and the motherboard resources in the DSDT's AML. */
+static void check_dsdt_pci(const uint8_t *aml, size_t n, uint64_t w64)
+{
+	static const uint8_t pci0[] = { 0x5b, 0x82 };			/* Device ( */
+	static const uint8_t hid[] = { 0x08, '_', 'H', 'I', 'D', 0x0c, 0x41, 0xd0, 0x0a, 0x08 };
+	static const uint8_t cid[] = { 0x08, '_', 'C', 'I', 'D', 0x0c, 0x41, 0xd0, 0x0a, 0x03 };
+	static const uint8_t seg[] = { 0x08, '_', 'S', 'E', 'G', 0x00 };
+	static const uint8_t bbn[] = { 0x08, '_', 'B', 'B', 'N', 0x00 };
+	static const uint8_t mres[] = { 0x08, '_', 'H', 'I', 'D', 0x0c, 0x41, 0xd0, 0x0c, 0x02 };
+	/* _PRT: Package (124), first entry { 0x0001FFFF, Zero, Zero, 17 } */
+	static const uint8_t prt[] = { 0x08, '_', 'P', 'R', 'T', 0x12 };
+	static const uint8_t prt0[] = { 0x12, 0x0b, 0x04, 0x0c, 0xff, 0xff, 0x01, 0x00,
+					0x00, 0x00, 0x0a, 0x11 };
+	/* the last: slot 31, INTD: GSI 16 + (31 + 3) % 4 = 18 */
+	static const uint8_t prtn[] = { 0x12, 0x0c, 0x04, 0x0c, 0xff, 0xff, 0x1f, 0x00,
+					0x0a, 0x03, 0x00, 0x0a, 0x12 };
+	/* WordBusNumber 0-255; DWordMemory 0xC0000000-0xDFFFFFFF */
+	static const uint8_t bus[] = { 0x88, 0x0d, 0x00, 0x02, 0x0c, 0x00, 0x00, 0x00,
+				       0x00, 0x00, 0xff, 0x00, 0x00, 0x00, 0x00, 0x01 };
+	static const uint8_t m32[] = { 0x87, 0x17, 0x00, 0x00, 0x0c, 0x01, 0, 0, 0, 0,
+				       0x00, 0x00, 0x00, 0xc0, 0xff, 0xff, 0xff, 0xdf,
+				       0, 0, 0, 0, 0x00, 0x00, 0x00, 0x20 };
+	/* Memory32Fixed (ReadWrite, 0xE0000000, 0x10000000) */
+	static const uint8_t ecam[] = { 0x86, 0x09, 0x00, 0x01, 0x00, 0x00, 0x00, 0xe0,
+					0x00, 0x00, 0x00, 0x10 };
+	static const uint8_t m64[6] = { 0x8a, 0x2b, 0x00, 0x00, 0x0c, 0x03 };
+	const uint8_t *p;
+
+	assert_non_null(memmem_or_null(aml, n, pci0, sizeof(pci0)));
+	assert_non_null(memmem_or_null(aml, n, "PCI0", 4));
+	assert_non_null(memmem_or_null(aml, n, hid, sizeof(hid)));
+	assert_non_null(memmem_or_null(aml, n, cid, sizeof(cid)));
+	assert_non_null(memmem_or_null(aml, n, seg, sizeof(seg)));
+	assert_non_null(memmem_or_null(aml, n, bbn, sizeof(bbn)));
+	assert_non_null(memmem_or_null(aml, n, "MRES", 4));
+	assert_non_null(memmem_or_null(aml, n, mres, sizeof(mres)));
+	assert_non_null(memmem_or_null(aml, n, ecam, sizeof(ecam)));
+	assert_non_null(memmem_or_null(aml, n, bus, sizeof(bus)));
+	assert_non_null(memmem_or_null(aml, n, m32, sizeof(m32)));
+	p = memmem_or_null(aml, n, prt, sizeof(prt));
+	assert_non_null(p);
+	/* PkgLength (2 bytes), NumElements 124, then the first entry */
+	assert_int_equal(p[6] >> 6, 1);
+	assert_int_equal(p[8], 124);
+	assert_memory_equal(p + 9, prt0, sizeof(prt0));
+	assert_non_null(memmem_or_null(aml, n, prtn, sizeof(prtn)));
+	/* QWordMemory: cacheable, min w64, max w64 + 32 GiB - 1, length 32 GiB */
+	p = memmem_or_null(aml, n, m64, sizeof(m64));
+	assert_non_null(p);
+	{
+		uint64_t q[5];
+
+		memcpy(q, p + 6, sizeof(q));
+		assert_int_equal(q[0], 0);
+		assert_int_equal(q[1], w64);
+		assert_int_equal(q[2], w64 + 0x800000000ULL - 1);
+		assert_int_equal(q[3], 0);
+		assert_int_equal(q[4], 0x800000000ULL);
+	}
+	/* the resource templates end with an end tag */
+	assert_non_null(memmem_or_null(aml, n, (const uint8_t[]){ 0x00, 0x10, 0x79, 0x00 }, 4));
+}
+
 static void check_tables(int ncpus, uint64_t base)
 {
 	struct built b;
@@ -90,7 +153,8 @@ static void check_tables(int ncpus, uint64_t base)
 	struct acpi_facs facs;
 	struct acpi_madt m;
 	struct acpi_header dh;
-	uint64_t ent[2];
+	struct acpi_mcfg_alloc mc;
+	uint64_t ent[3];
 	const uint8_t *p;
 	size_t n;
 
@@ -107,13 +171,13 @@ static void check_tables(int ncpus, uint64_t base)
 	assert_int_equal(sum(&r, 20), 0);
 	assert_int_equal(sum(&r, 36), 0);
 
-	/* XSDT: FADT and MADT, in that order */
+	/* XSDT: FADT, MADT and MCFG, in that order */
 	assert_int_equal(r.xsdt_address % 8, 0);
 	assert_true(r.xsdt_address > b.rsdp);
 	memcpy(&xh, at(b.buf, b.used, base, r.xsdt_address, sizeof(xh)), sizeof(xh));
-	assert_int_equal(xh.length, 36 + 16);
+	assert_int_equal(xh.length, 36 + 24);
 	check_header(at(b.buf, b.used, base, r.xsdt_address, xh.length), "XSDT", 1);
-	memcpy(ent, at(b.buf, b.used, base, r.xsdt_address + 36, 16), 16);
+	memcpy(ent, at(b.buf, b.used, base, r.xsdt_address + 36, 24), 24);
 
 	/* FADT */
 	assert_int_equal(ent[0] % 8, 0);
@@ -241,9 +305,25 @@ static void check_tables(int ncpus, uint64_t base)
 		assert_int_equal(nnmi, 1);
 	}
 
-	/* DSDT: last, holding \_SB and \_S5 = Package (4) { 5, 5, 0, 0 } */
+	/* MCFG: after the MADT, one allocation: segment 0, buses 0-255 at ECAM */
+	assert_int_equal(ent[2] % 8, 0);
+	assert_true(ent[2] >= ent[1] + m.hdr.length);
+	check_header(at(b.buf, b.used, base, ent[2], 60), "MCFG", 1);
+	memcpy(&dh, at(b.buf, b.used, base, ent[2], 36), 36);
+	assert_int_equal(dh.length, 60);
+	memcpy(&mc, at(b.buf, b.used, base, ent[2] + 44, 16), 16);
+	assert_int_equal(mc.base, 0xe0000000);
+	assert_int_equal(mc.segment, 0);
+	assert_int_equal(mc.bus_start, 0);
+	assert_int_equal(mc.bus_end, 255);
+	assert_int_equal(mc.reserved, 0);
+	assert_ptr_equal(acpi_find(b.buf, b.used, base, b.rsdp, "MCFG", &n),
+			 b.buf + (ent[2] - base));
+	assert_int_equal(n, 60);
+
+	/* DSDT: last, holding \_SB (PCI0, MRES) and \_S5 = Package (4) { 5, 5, 0, 0 } */
 	assert_int_equal(f.x_dsdt % 8, 0);
-	assert_true(f.x_dsdt >= ent[1] + m.hdr.length);
+	assert_true(f.x_dsdt >= ent[2] + 60);
 	memcpy(&dh, at(b.buf, b.used, base, f.x_dsdt, sizeof(dh)), sizeof(dh));
 	check_header(at(b.buf, b.used, base, f.x_dsdt, dh.length), "DSDT", 2);
 	assert_int_equal(f.x_dsdt - base + dh.length, b.used);
@@ -253,11 +333,10 @@ static void check_tables(int ncpus, uint64_t base)
 			0x12, 0x08, 0x04,			/* Package (4) { */
 			0x0a, 0x05, 0x0a, 0x05, 0x00, 0x00,	/* 5, 5, 0, 0 */
 		};
-		static const uint8_t sb[] = { 0x10, 0x06, '\\', '_', 'S', 'B', '_' };
 		const uint8_t *d = at(b.buf, b.used, base, f.x_dsdt, dh.length);
 
 		assert_non_null(memmem_or_null(d + 36, dh.length - 36, s5, sizeof(s5)));
-		assert_non_null(memmem_or_null(d + 36, dh.length - 36, sb, sizeof(sb)));
+		check_dsdt_pci(d + 36, dh.length - 36, 0x100000000ULL);
 	}
 
 	/* acpi_find agrees */
@@ -278,6 +357,32 @@ static void check_tables(int ncpus, uint64_t base)
 			 b.buf + (r.xsdt_address - base));
 	assert_null(acpi_find(b.buf, b.used, base, b.rsdp, "HPET", &n));
 	free(b.buf);
+}
+
+/* The 64-bit PCI window in _CRS starts above the RAM that is above 4 GiB. */
+static void test_pci_window_follows_ram(void **state)
+{
+	static const struct { uint64_t mem, w64; } c[] = {
+		{ 0, 0x100000000ULL },
+		{ 256ULL << 20, 0x100000000ULL },
+		{ 3ULL << 30, 0x100000000ULL },
+		{ 4ULL << 30, 0x140000000ULL },
+		{ (8ULL << 30) + 4096, 0x280000000ULL },
+	};
+	static uint8_t buf[16384];
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct acpi_config cfg = { .ncpus = 2, .base_gpa = BASE, .mem_size = c[i].mem };
+		uint64_t rsdp;
+		size_t used, n;
+		const uint8_t *d;
+
+		assert_int_equal(acpi_build(&cfg, buf, sizeof(buf), &rsdp, &used), 0);
+		assert_int_equal(acpi_check(buf, used, BASE, rsdp), 0);
+		d = acpi_find(buf, used, BASE, rsdp, "DSDT", &n);
+		assert_non_null(d);
+		check_dsdt_pci(d + 36, n - 36, c[i].w64);
+	}
 }
 
 static void test_tables_1cpu(void **state) { check_tables(1, BASE); }
@@ -359,7 +464,7 @@ static void test_bad_config(void **state)
 static void test_check_catches_corruption(void **state)
 {
 	struct built b;
-	const char *const sigs[] = { "RSDP", "XSDT", "FACP", "APIC", "DSDT" };
+	const char *const sigs[] = { "RSDP", "XSDT", "FACP", "APIC", "MCFG", "DSDT" };
 
 	build(&b, 4, BASE);
 	for (size_t s = 0; s < sizeof(sigs) / sizeof(sigs[0]); s++) {
@@ -586,6 +691,73 @@ static void test_aml_long_blocks(void **state)
 	}
 }
 
+/* Resource descriptors byte by byte (ACPI 6.3 section 6.4), as iasl emits them. */
+static void test_aml_resources(void **state)
+{
+	struct aml_res r;
+
+	/* WordBusNumber (ResourceProducer, MinFixed, MaxFixed, PosDecode, 0, 0, 0xFF, 0, 0x100) */
+	aml_res_init(&r);
+	aml_res_word_bus(&r, 0, 0xff);
+	AML_IS(B(0x11, 0x15, 0x0a, 0x12,
+		 0x88, 0x0d, 0x00, 0x02, 0x0c, 0x00, 0x00, 0x00, 0x00, 0x00,
+		 0xff, 0x00, 0x00, 0x00, 0x00, 0x01, 0x79, 0x00),
+	       aml_resource_template(a, &r));
+	/* WordIO (..., EntireRange, 0, 0x0D00, 0xFFFF, 0, 0xF300) */
+	aml_res_init(&r);
+	aml_res_word_io(&r, 0x0d00, 0xffff);
+	AML_IS(B(0x11, 0x15, 0x0a, 0x12,
+		 0x88, 0x0d, 0x00, 0x01, 0x0c, 0x03, 0x00, 0x00, 0x00, 0x0d,
+		 0xff, 0xff, 0x00, 0x00, 0x00, 0xf3, 0x79, 0x00),
+	       aml_resource_template(a, &r));
+	/* IO (Decode16, 0x0CF8, 0x0CF8, 1, 8) and Memory32Fixed (ReadWrite, 0xE0000000, 0x10000000) */
+	aml_res_init(&r);
+	aml_res_io(&r, 0xcf8, 0xcf8, 1, 8);
+	aml_res_mem32_fixed(&r, 0xe0000000, 0x10000000);
+	AML_IS(B(0x11, 0x19, 0x0a, 0x16,
+		 0x47, 0x01, 0xf8, 0x0c, 0xf8, 0x0c, 0x01, 0x08,
+		 0x86, 0x09, 0x00, 0x01, 0x00, 0x00, 0x00, 0xe0, 0x00, 0x00, 0x00, 0x10,
+		 0x79, 0x00),
+	       aml_resource_template(a, &r));
+	/* DWordMemory (..., NonCacheable, ReadWrite, 0, 0xC0000000, 0xDFFFFFFF, 0, 0x20000000) */
+	aml_res_init(&r);
+	aml_res_dword_mem(&r, false, 0xc0000000, 0xdfffffff);
+	AML_IS(B(0x11, 0x1f, 0x0a, 0x1c,
+		 0x87, 0x17, 0x00, 0x00, 0x0c, 0x01, 0x00, 0x00, 0x00, 0x00,
+		 0x00, 0x00, 0x00, 0xc0, 0xff, 0xff, 0xff, 0xdf, 0x00, 0x00, 0x00, 0x00,
+		 0x00, 0x00, 0x00, 0x20, 0x79, 0x00),
+	       aml_resource_template(a, &r));
+	/* QWordMemory (..., Cacheable, ReadWrite, 0, 4G, 36G - 1, 0, 32G) */
+	aml_res_init(&r);
+	aml_res_qword_mem(&r, true, 0x100000000ULL, 0x8ffffffffULL);
+	AML_IS(B(0x11, 0x33, 0x0a, 0x30,
+		 0x8a, 0x2b, 0x00, 0x00, 0x0c, 0x03,
+		 0, 0, 0, 0, 0, 0, 0, 0,
+		 0, 0, 0, 0, 1, 0, 0, 0,
+		 0xff, 0xff, 0xff, 0xff, 8, 0, 0, 0,
+		 0, 0, 0, 0, 0, 0, 0, 0,
+		 0, 0, 0, 0, 8, 0, 0, 0,
+		 0x79, 0x00),
+	       aml_resource_template(a, &r));
+	/* an empty template is just the end tag */
+	aml_res_init(&r);
+	AML_IS(B(0x11, 0x05, 0x0a, 0x02, 0x79, 0x00), aml_resource_template(a, &r));
+	/* overflowing the template: an error, nothing emitted past it */
+	{
+		uint8_t buf[64];
+		struct aml a;
+
+		aml_res_init(&r);
+		for (int i = 0; i < 20; i++)
+			aml_res_qword_mem(&r, false, 0, 0xfff);
+		assert_true(r.len <= AML_RES_MAX);
+		aml_init(&a, buf, sizeof(buf));
+		aml_resource_template(&a, &r);
+		assert_int_equal(aml_finish(&a), -EINVAL);
+		assert_int_equal(a.len, 0);
+	}
+}
+
 static void test_aml_no_room(void **state)
 {
 	uint8_t full[64], buf[64 + 16];
@@ -653,6 +825,7 @@ int main(void)
 		cmocka_unit_test(test_tables_2cpus),
 		cmocka_unit_test(test_tables_4cpus),
 		cmocka_unit_test(test_tables_64cpus),
+		cmocka_unit_test(test_pci_window_follows_ram),
 		cmocka_unit_test(test_unaligned_base),
 		cmocka_unit_test(test_too_little_room),
 		cmocka_unit_test(test_bad_config),
@@ -664,6 +837,7 @@ int main(void)
 		cmocka_unit_test(test_aml_integers),
 		cmocka_unit_test(test_aml_blocks),
 		cmocka_unit_test(test_aml_long_blocks),
+		cmocka_unit_test(test_aml_resources),
 		cmocka_unit_test(test_aml_no_room),
 		cmocka_unit_test(test_aml_misuse),
 	};
