@@ -15,6 +15,7 @@
 #include "boot/acpi.h"
 #include "boot/kernel.h"
 #include "boot/raw.h"
+#include "pci/pci.h"
 #include "console.h"
 #include "err.h"
 #include "util.h"
@@ -47,6 +48,10 @@ static const char usage_run[] =
 "  --cpus N              number of vCPUs, 1-64 (default 1)\n"
 "  --on-reboot=ACTION    exit (default): a guest reboot ends hyve with status 2;\n"
 "                        restart: boot the guest again from scratch\n"
+"Devices (PCI, in command-line order from slot 1):\n"
+"  --disk path=FILE[,ro][,serial=S][,cache=none|writeback]\n"
+"                        a virtio-blk disk on a raw image (size a multiple of 512)\n"
+"  --device TYPE[,OPTS]  virtio-rng, or virtio-blk,path=FILE...\n"
 "Console:\n"
 "  --console stdio       guest console on stdin/stdout (default); on a terminal,\n"
 "                        type Ctrl-A x to quit, Ctrl-A Ctrl-A to send Ctrl-A\n"
@@ -73,7 +78,7 @@ static const char usage_run[] =
 
 enum {
 	OPT_RAW = 256, OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_MEMORY, OPT_CPUS,
-	OPT_CONSOLE, OPT_STRICT, OPT_STATS, OPT_ON_REBOOT,
+	OPT_CONSOLE, OPT_STRICT, OPT_STATS, OPT_ON_REBOOT, OPT_DISK, OPT_DEVICE,
 };
 
 static const struct option run_options[] = {
@@ -87,13 +92,19 @@ static const struct option run_options[] = {
 	{ "strict-io",	no_argument,	   NULL, OPT_STRICT },
 	{ "stats",	no_argument,	   NULL, OPT_STATS },
 	{ "on-reboot",	required_argument, NULL, OPT_ON_REBOOT },
+	{ "disk",	required_argument, NULL, OPT_DISK },
+	{ "device",	required_argument, NULL, OPT_DEVICE },
 	{ "help",	no_argument,	   NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 
+#define MAX_DEVICES 28	/* PCI slots 1..31, less room for the host bridge */
+
 struct run_opts {
 	const char *raw, *kernel, *initrd, *cmdline, *console;
 	bool restart;
+	int ndev;
+	struct { char type[32]; const char *opts; } dev[MAX_DEVICES];
 	char kit_kernel[4096], kit_initrd[4096];
 };
 
@@ -166,6 +177,30 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg, struct run_op
 			}
 			o->restart = !strcmp(optarg, "restart");
 			break;
+		case OPT_DISK:
+		case OPT_DEVICE: {
+			const char *type = opt == OPT_DISK ? "virtio-blk" : optarg;
+			const char *opts = opt == OPT_DISK ? optarg : strchr(optarg, ',');
+			size_t tl = opt == OPT_DISK ? strlen(type) :
+				    (opts ? (size_t)(opts - optarg) : strlen(optarg));
+
+			if (o->ndev == MAX_DEVICES)
+				return fail("too many devices (at most 28)");
+			if (tl == 0 || tl >= sizeof(o->dev[0].type)) {
+				snprintf(msg, sizeof(msg), "--device: bad device type in '%s'", optarg);
+				return fail(msg);
+			}
+			memcpy(o->dev[o->ndev].type, type, tl);
+			o->dev[o->ndev].type[tl] = '\0';
+			if (!pci_devtype_find(o->dev[o->ndev].type)) {
+				snprintf(msg, sizeof(msg), "--device: unknown device type '%s' (virtio-blk, virtio-rng)",
+					 o->dev[o->ndev].type);
+				return fail(msg);
+			}
+			o->dev[o->ndev].opts = opt == OPT_DISK ? opts : (opts ? opts + 1 : "");
+			o->ndev++;
+			break;
+		}
 		case OPT_STRICT: cfg->strict_io = true; break;
 		case OPT_STATS:	 cfg->stats = true; break;
 		case 'h':
@@ -232,10 +267,26 @@ static int find_guest_kit(struct run_opts *o)
 	return 0;
 }
 
+/* The --disk / --device instances, in command-line order (slots 1, 2, ...). */
+static int add_devices(struct vm *vm, const struct run_opts *o)
+{
+	struct pci_bus *bus = pci_bus_of(vm);
+
+	for (int i = 0; i < o->ndev; i++) {
+		int r;
+		if (!bus)
+			return err_set(-ENODEV, "no PCI bus for %s", o->dev[i].type);
+		if ((r = pci_add_device(bus, o->dev[i].type, -1, o->dev[i].opts, NULL)) < 0)
+			return r;
+	}
+	return 0;
+}
+
 /* Put the guest into a freshly created VM: raw image, or ACPI + kernel. */
 static int load_guest(struct vm *vm, const struct raw_image *img, const struct kernel_image *k)
 {
-	struct acpi_config acfg = { .ncpus = vm->ncpus, .base_gpa = GUEST_BIOS_START };
+	struct acpi_config acfg = { .ncpus = vm->ncpus, .base_gpa = GUEST_BIOS_START,
+				    .mem_size = vm->cfg.mem_size };
 	struct kernel_entry entry;
 	uint64_t rsdp;
 	size_t room = GUEST_HIGH_START - GUEST_BIOS_START;
@@ -310,6 +361,8 @@ static int cmd_run(int argc, char **argv, uint64_t t0)
 					o.cmdline ? o.cmdline : DEFAULT_CMDLINE, cfg.mem_size);
 			k_open = r == 0;
 		}
+		if (r == 0)
+			r = add_devices(&vm, &o);
 		if (r == 0)
 			r = load_guest(&vm, o.raw ? &img : NULL, have_kernel ? &k : NULL);
 		if (k_open) {		/* in guest RAM now: free the host copy */
