@@ -45,10 +45,12 @@ $(O)/%.o: %.c
 $(O)/libhyve.a: $(LIBOBJS) Makefile
 	rm -f $@ && ar rcs $@ $(filter %.o,$^)
 
-# Unit tests: cmocka, linked against every object but main.o.
+# Unit tests: cmocka, linked against every object but main.o (whole archive:
+# devices and PCI device types are reached only through their linker sets).
 $(O)/tests/unit/%: tests/unit/%.c $(O)/libhyve.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(O)/libhyve.a $(LDFLAGS) $(LDLIBS) -lcmocka
+	$(CC) $(CFLAGS) -o $@ $< -Wl,--whole-archive $(O)/libhyve.a -Wl,--no-whole-archive \
+		$(LDFLAGS) $(LDLIBS) -lcmocka
 
 # Test guests: flat binaries assembled with GNU as, linked at their load
 # address (tests/guests/guest.ld; 0x7c00 unless the source defines the

@@ -1,0 +1,427 @@
+/*
+ * virtio-blk through the virtio-pci transport, without KVM: a fake VM with
+ * real RAM, the PCI core with recorded interrupts, a disk image in /tmp.
+ * The test plays the driver: negotiates, lays out a queue in guest RAM,
+ * posts requests, kicks through the notify area, waits for the worker.
+ * Good requests work; hostile ones fail the request or flag the device.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "pci/pci.h"
+#include "virtio/virtio_pci.h"
+#include "vm.h"
+
+#define RAM_SIZE	(4u << 20)
+#define QSZ		16
+#define DESC		0x1000
+#define AVAIL		0x2000
+#define USED		0x3000
+#define DATA		0x10000
+#define BAR		4
+
+struct fixture {
+	struct vm vm;
+	struct pci_bus *bus;
+	struct pci_dev *dev;
+	uint8_t *ram;
+	char img[64];
+	uint16_t avail_idx;
+	unsigned ndesc;
+};
+
+static int f_line(void *c, unsigned g, bool l) { return 0; }
+static int f_alloc(void *c, unsigned *g) { static unsigned n = 24; *g = n++; return 0; }
+static int f_route(void *c, unsigned g, uint64_t a, uint32_t d, bool m) { return 0; }
+static int f_irqfd(void *c, unsigned g, int fd, bool d) { return 0; }
+static const struct pci_irq_ops f_ops = { f_line, f_alloc, f_route, f_irqfd };
+
+static void w(struct fixture *f, unsigned off, unsigned size, uint64_t v)
+{
+	virtio_pci_bar_write(f->dev, BAR, off, size, v);
+}
+
+static uint64_t r(struct fixture *f, unsigned off, unsigned size)
+{
+	uint64_t v = 0;
+
+	virtio_pci_bar_read(f->dev, BAR, off, size, &v);
+	return v;
+}
+
+static int make_device(struct fixture *f, const char *extra)
+{
+	char opts[160];
+
+	snprintf(opts, sizeof(opts), "path=%s%s", f->img, extra);
+	return pci_add_device(f->bus, "virtio-blk", -1, opts, &f->dev);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	int fd;
+
+	f->ram = calloc(1, RAM_SIZE);
+	f->vm.stop = VM_RUNNING;
+	f->vm.stop_efd = -1;
+	f->vm.vmm.kvm_fd = f->vm.vmm.vm_fd = -1;
+	f->vm.cfg.mem_size = RAM_SIZE;
+	pthread_mutex_init(&f->vm.stop_lock, NULL);
+	pthread_cond_init(&f->vm.stop_cond, NULL);
+	pthread_mutex_init(&f->vm.drain_lock, NULL);
+	iobus_init(&f->vm.pio, "pio", 0x10000, 4);
+	iobus_init(&f->vm.mmio, "mmio", 0, 8);
+	f->vm.mem[0] = (struct mem_region){ 0, RAM_SIZE, f->ram };
+	f->vm.nmem = 1;
+	snprintf(f->img, sizeof(f->img), "/tmp/hyve-vblk-XXXXXX");
+	fd = mkstemp(f->img);
+	if (fd < 0 || ftruncate(fd, 1 << 20) < 0)
+		return -1;
+	for (int s = 0; s < 2048; s++) {	/* sector s is filled with (s & 0xff) */
+		uint8_t sec[512];
+		memset(sec, s & 0xff, sizeof(sec));
+		if (pwrite(fd, sec, 512, (off_t)s * 512) != 512)
+			return -1;
+	}
+	close(fd);
+	if (pci_bus_create(&f->vm, &f->bus) < 0)
+		return -1;
+	pci_bus_set_irq_ops(f->bus, &f_ops, f);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	pci_bus_destroy(f->bus);
+	iobus_destroy(&f->vm.pio);
+	iobus_destroy(&f->vm.mmio);
+	unlink(f->img);
+	free(f->ram);
+	free(f);
+	return 0;
+}
+
+/* The driver's side of initialisation (virtio 1.2, 3.1.1). */
+static void driver_init(struct fixture *f, uint64_t features)
+{
+	w(f, 0x14, 1, 0);				/* reset */
+	w(f, 0x14, 1, 1 | 2);				/* ACKNOWLEDGE | DRIVER */
+	w(f, 0x08, 4, 0);
+	w(f, 0x0c, 4, (uint32_t)features);
+	w(f, 0x08, 4, 1);
+	w(f, 0x0c, 4, (uint32_t)(features >> 32));
+	w(f, 0x14, 1, 1 | 2 | 8);			/* FEATURES_OK */
+}
+
+static void queue_setup(struct fixture *f)
+{
+	w(f, 0x16, 2, 0);				/* queue_select 0 */
+	w(f, 0x18, 2, QSZ);
+	w(f, 0x20, 4, DESC);
+	w(f, 0x24, 4, 0);
+	w(f, 0x28, 4, AVAIL);
+	w(f, 0x2c, 4, 0);
+	w(f, 0x30, 4, USED);
+	w(f, 0x34, 4, 0);
+	w(f, 0x1c, 2, 1);				/* queue_enable */
+	w(f, 0x14, 1, 1 | 2 | 8 | 4);			/* DRIVER_OK */
+}
+
+static void put_desc(struct fixture *f, unsigned i, uint64_t addr, uint32_t len, uint16_t flags, uint16_t next)
+{
+	uint8_t *d = f->ram + DESC + 16 * i;
+
+	memcpy(d, &addr, 8);
+	memcpy(d + 8, &len, 4);
+	memcpy(d + 12, &flags, 2);
+	memcpy(d + 14, &next, 2);
+}
+
+static uint16_t used_idx(struct fixture *f)
+{
+	uint16_t v;
+
+	memcpy(&v, f->ram + USED + 2, 2);
+	return v;
+}
+
+/* Post the chain starting at head, kick, wait until the device used it. */
+static bool post_and_wait(struct fixture *f, uint16_t head)
+{
+	uint16_t before = used_idx(f);
+
+	memcpy(f->ram + AVAIL + 4 + 2 * (f->avail_idx % QSZ), &head, 2);
+	f->avail_idx++;
+	__atomic_store_n((uint16_t *)(f->ram + AVAIL + 2), f->avail_idx, __ATOMIC_RELEASE);
+	w(f, 0x3000, 2, 0);				/* notify queue 0 */
+	for (int i = 0; i < 2000; i++) {
+		if (used_idx(f) != before)
+			return true;
+		if (r(f, 0x14, 1) & 0x40)
+			return false;			/* DEVICE_NEEDS_RESET */
+		usleep(1000);
+	}
+	return false;
+}
+
+#define F_VERSION_1 (1ULL << 32)
+#define F_FLUSH (1ULL << 9)
+
+/* header at DATA, data at DATA+0x100, status at DATA+0x80 */
+static uint8_t *hdr(struct fixture *f, uint32_t type, uint64_t sector)
+{
+	uint8_t *h = f->ram + DATA;
+
+	memset(h, 0, 16);
+	memcpy(h, &type, 4);
+	memcpy(h + 8, &sector, 8);
+	f->ram[DATA + 0x80] = 0xee;
+	return h;
+}
+
+static uint8_t status(struct fixture *f)
+{
+	return f->ram[DATA + 0x80];
+}
+
+static void chain3(struct fixture *f, uint32_t len, bool data_writable)
+{
+	put_desc(f, 0, DATA, 16, 1, 1);					/* NEXT */
+	put_desc(f, 1, DATA + 0x100, len, 1 | (data_writable ? 2 : 0), 2);
+	put_desc(f, 2, DATA + 0x80, 1, 2, 0);				/* WRITE */
+}
+
+static void test_read_write_flush_getid(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(make_device(f, ",serial=hyve-disk-7"), 0);
+	driver_init(f, F_VERSION_1 | F_FLUSH);
+	assert_true(r(f, 0x14, 1) & 8);			/* FEATURES_OK accepted */
+	queue_setup(f);
+
+	hdr(f, 0, 5);					/* read sector 5 */
+	chain3(f, 512, true);
+	assert_true(post_and_wait(f, 0));
+	assert_int_equal(status(f), 0);
+	for (int i = 0; i < 512; i++)
+		assert_int_equal(f->ram[DATA + 0x100 + i], 5);
+
+	hdr(f, 1, 7);					/* write sector 7 */
+	memset(f->ram + DATA + 0x100, 0x77, 512);
+	chain3(f, 512, false);
+	assert_true(post_and_wait(f, 0));
+	assert_int_equal(status(f), 0);
+
+	hdr(f, 4, 0);					/* flush */
+	put_desc(f, 0, DATA, 16, 1, 1);
+	put_desc(f, 1, DATA + 0x80, 1, 2, 0);
+	assert_true(post_and_wait(f, 0));
+	assert_int_equal(status(f), 0);
+
+	hdr(f, 0, 7);					/* read it back */
+	memset(f->ram + DATA + 0x100, 0, 512);
+	chain3(f, 512, true);
+	assert_true(post_and_wait(f, 0));
+	assert_int_equal(f->ram[DATA + 0x100 + 100], 0x77);
+
+	hdr(f, 8, 0);					/* GET_ID */
+	chain3(f, 20, true);
+	assert_true(post_and_wait(f, 0));
+	assert_memory_equal(f->ram + DATA + 0x100, "hyve-disk-7", 11);
+	assert_int_equal(status(f), 0);
+}
+
+static void test_bad_requests_fail_alone(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(make_device(f, ""), 0);
+	driver_init(f, F_VERSION_1);
+	queue_setup(f);
+	hdr(f, 0, 2048);				/* sector past the end */
+	chain3(f, 512, true);
+	assert_true(post_and_wait(f, 0));
+	assert_int_equal(status(f), 1);			/* IOERR */
+	hdr(f, 0, 2047);				/* runs past the end */
+	chain3(f, 1024, true);
+	assert_true(post_and_wait(f, 0));
+	assert_int_equal(status(f), 1);
+	hdr(f, 0, UINT64_MAX / 512);			/* sector * 512 overflows */
+	chain3(f, 512, true);
+	assert_true(post_and_wait(f, 0));
+	assert_int_equal(status(f), 1);
+	hdr(f, 0, 1);					/* not whole sectors */
+	chain3(f, 100, true);
+	assert_true(post_and_wait(f, 0));
+	assert_int_equal(status(f), 1);
+	hdr(f, 0, 1);					/* read into a readable buffer */
+	chain3(f, 512, false);
+	assert_true(post_and_wait(f, 0));
+	assert_int_equal(status(f), 1);
+	hdr(f, 99, 0);					/* unknown type */
+	chain3(f, 512, true);
+	assert_true(post_and_wait(f, 0));
+	assert_int_equal(status(f), 2);			/* UNSUPP */
+	hdr(f, 4, 0);					/* FLUSH not negotiated */
+	put_desc(f, 0, DATA, 16, 1, 1);
+	put_desc(f, 1, DATA + 0x80, 1, 2, 0);
+	assert_true(post_and_wait(f, 0));
+	assert_int_equal(status(f), 2);
+	/* the device still works afterwards */
+	assert_int_equal(r(f, 0x14, 1) & 0x40, 0);
+	hdr(f, 0, 3);
+	chain3(f, 512, true);
+	assert_true(post_and_wait(f, 0));
+	assert_int_equal(status(f), 0);
+	assert_int_equal(f->ram[DATA + 0x100], 3);
+}
+
+static void test_readonly_refuses_writes(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(make_device(f, ",ro"), 0);
+	driver_init(f, F_VERSION_1);
+	queue_setup(f);
+	hdr(f, 1, 0);
+	chain3(f, 512, false);
+	assert_true(post_and_wait(f, 0));
+	assert_int_equal(status(f), 1);			/* IOERR, image untouched */
+	hdr(f, 0, 0);
+	chain3(f, 512, true);
+	assert_true(post_and_wait(f, 0));
+	assert_int_equal(f->ram[DATA + 0x100], 0);
+}
+
+static void test_malformed_chains_flag_the_device(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(make_device(f, ""), 0);
+	driver_init(f, F_VERSION_1);
+	queue_setup(f);
+	put_desc(f, 0, DATA, 16, 1, 1);			/* a loop: 0 -> 1 -> 0 */
+	put_desc(f, 1, DATA + 0x100, 512, 1 | 2, 0);
+	assert_false(post_and_wait(f, 0));
+	assert_true(r(f, 0x14, 1) & 0x40);		/* DEVICE_NEEDS_RESET */
+	/* reset and start again: the device works */
+	f->avail_idx = 0;
+	memset(f->ram + AVAIL, 0, 0x100);
+	memset(f->ram + USED, 0, 0x100);
+	driver_init(f, F_VERSION_1);
+	queue_setup(f);
+	assert_int_equal(r(f, 0x14, 1) & 0x40, 0);
+	hdr(f, 0, 9);
+	chain3(f, 512, true);
+	assert_true(post_and_wait(f, 0));
+	assert_int_equal(f->ram[DATA + 0x100], 9);
+	/* no status byte at all: cannot be answered, the device asks for a reset */
+	hdr(f, 0, 1);
+	put_desc(f, 0, DATA, 16, 0, 0);
+	assert_false(post_and_wait(f, 0) && !(r(f, 0x14, 1) & 0x40));
+	assert_true(r(f, 0x14, 1) & 0x40);
+}
+
+static void test_buffers_outside_ram(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(make_device(f, ""), 0);
+	driver_init(f, F_VERSION_1);
+	queue_setup(f);
+	hdr(f, 0, 1);
+	put_desc(f, 0, DATA, 16, 1, 1);
+	put_desc(f, 1, RAM_SIZE - 256, 512, 1 | 2, 2);	/* runs off the end of RAM */
+	put_desc(f, 2, DATA + 0x80, 1, 2, 0);
+	assert_false(post_and_wait(f, 0));
+	assert_true(r(f, 0x14, 1) & 0x40);
+}
+
+static void test_queue_frozen_after_driver_ok(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(make_device(f, ""), 0);
+	driver_init(f, F_VERSION_1);
+	queue_setup(f);
+	w(f, 0x16, 2, 0);
+	w(f, 0x18, 2, 4);				/* rewrite queue_size */
+	w(f, 0x20, 4, 0x3f0000);			/* and the ring address */
+	assert_int_equal(r(f, 0x18, 2), QSZ);
+	assert_int_equal(r(f, 0x20, 4), DESC);
+	hdr(f, 0, 4);					/* the device uses the old queue */
+	chain3(f, 512, true);
+	assert_true(post_and_wait(f, 0));
+	assert_int_equal(f->ram[DATA + 0x100], 4);
+}
+
+static void test_negotiation_and_odd_accesses(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(make_device(f, ""), 0);
+	driver_init(f, 0);				/* no VERSION_1 */
+	assert_int_equal(r(f, 0x14, 1) & 8, 0);		/* FEATURES_OK refused */
+	driver_init(f, F_VERSION_1 | (1ULL << 60));	/* a feature not offered */
+	assert_int_equal(r(f, 0x14, 1) & 8, 0);
+	w(f, 0x14, 1, 1 | 2 | 4);			/* DRIVER_OK without FEATURES_OK */
+	assert_int_equal(r(f, 0x14, 1) & 4, 0);
+	/* kicks of queues that do not exist or are not set up are ignored */
+	w(f, 0x3000, 2, 0);
+	w(f, 0x3004, 2, 0);
+	w(f, 0x3ffc, 4, 0);
+	/* odd widths and offsets: no crash, reads are 0 */
+	assert_int_equal(r(f, 0x13, 1), 0);
+	assert_int_equal(r(f, 0x14, 4), 0);
+	w(f, 0x15, 2, 0xffff);
+	assert_int_equal(r(f, 0x4000, 4), 0);
+	w(f, 0x3fff, 8, ~0ULL);
+	w(f, 0x2000 + 58, 4, 1);			/* device config is read-only */
+	assert_int_equal(r(f, 0x2000, 8), 2048);	/* capacity in sectors */
+	assert_int_equal(r(f, 0x2000 + 60, 4), 0);	/* past the config */
+	w(f, 0x16, 2, 7);				/* select a queue that does not exist */
+	assert_int_equal(r(f, 0x18, 2), 0);
+	w(f, 0x1c, 2, 1);
+}
+
+static void test_bad_options(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_true(pci_add_device(f->bus, "virtio-blk", -1, "ro", NULL) < 0);
+	assert_true(pci_add_device(f->bus, "virtio-blk", -1, "path=/nonexistent/x.img", NULL) < 0);
+	assert_true(make_device(f, ",bogus=1") < 0);
+	assert_true(make_device(f, ",serial=123456789012345678901") < 0);
+	assert_int_equal(make_device(f, ""), 0);
+	assert_true(make_device(f, "") < 0);		/* the image is locked */
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_read_write_flush_getid),
+		T(test_bad_requests_fail_alone),
+		T(test_readonly_refuses_writes),
+		T(test_malformed_chains_flag_the_device),
+		T(test_buffers_outside_ram),
+		T(test_queue_frozen_after_driver_ok),
+		T(test_negotiation_and_odd_accesses),
+		T(test_bad_options),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
