@@ -27,7 +27,7 @@ out=$(cd "$out" && pwd)
 source "$top/tests/rig/lib.sh"	# rig_apt_install, rig_need, rig_die, rig_say
 
 MODULES=(virtio_pci virtio_blk virtio_net virtio_rng virtio_console)
-KIT_VERSION=4
+KIT_VERSION=5
 
 work=$(mktemp -d /tmp/hyve-kit.XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -122,6 +122,7 @@ for w in $(cat /proc/cmdline); do
 			case "$h" in hyve.hold=*) sleep "${h#hyve.hold=}" ;; esac
 		done
 		poweroff -f ;;
+	hyve.hold=*) export HOLD="${w#hyve.hold=}" ;;
 	hyve.run=*)
 		cmd=$(echo "${w#hyve.run=}" | tr _ ' ')
 		sh -c "$cmd"
@@ -145,6 +146,28 @@ echo "hyve-check: nproc=$(nproc) memtotal_kb=$(sed -n 's/MemTotal: *\([0-9]*\).*
 dmesg | grep -E 'BUG|WARNING|Call Trace|unhandled' | head -n 5 | sed 's/^/hyve-check: dmesg: /'
 CHECK
 chmod 0755 "$root/bin/hyve-check"
+cat >"$root/bin/hyve-disktest" <<'DISK'
+#!/bin/sh
+# Guest side of the virtio scenarios: /dev/vda is an ext4 disk with
+# hello.txt, /dev/vdb a read-only disk, plus a virtio-rng.  One line each.
+echo "pci: virtio=$(cat /sys/bus/pci/devices/*/vendor 2>/dev/null | grep -c 0x1af4)"
+mkdir -p /mnt
+if mount /dev/vda /mnt; then
+	echo "disk: read=$(cat /mnt/hello.txt)"
+	echo "hyve-durable-$(cat /proc/sys/kernel/random/uuid)" >/mnt/new.txt
+	sync
+	echo "disk: wrote=$(cat /mnt/new.txt) flushed"
+	[ -n "$HOLD" ] && sleep "$HOLD"
+	umount /mnt
+fi
+if dd if=/dev/zero of=/dev/vdb bs=4096 count=1 oflag=direct 2>/dev/null; then
+	echo "disk: ro-accepted"
+else
+	echo "disk: ro-refused"
+fi
+echo "rng: bytes=$(dd if=/dev/hwrng bs=32 count=1 2>/dev/null | wc -c)"
+DISK
+chmod 0755 "$root/bin/hyve-disktest"
 printf 'PS1="hyve# "\n' >"$root/root/.profile"
 ln -sf /root/.profile "$root/.profile"
 (cd "$root" && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 | gzip -1 >"$out/initrd.img")

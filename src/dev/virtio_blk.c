@@ -14,34 +14,16 @@
  * device asks for a reset.  FLUSH completes only after fdatasync returned.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include "backend/blk.h"
 #include "err.h"
+#include "dev/virtio_blk.h"
 #include "virtio/virtio_pci.h"
 
 #define VBLK_QUEUE_SIZE		256
 #define VBLK_SEG_MAX		(VBLK_QUEUE_SIZE - 2)
-#define VBLK_SERIAL_LEN		20
-
-/* feature bits (5.2.3) */
-#define VIRTIO_BLK_F_SEG_MAX		2
-#define VIRTIO_BLK_F_RO			5
-#define VIRTIO_BLK_F_BLK_SIZE		6
-#define VIRTIO_BLK_F_FLUSH		9
-#define VIRTIO_BLK_F_DISCARD		13
-#define VIRTIO_BLK_F_WRITE_ZEROES	14
-
-/* request types and status (5.2.6) */
-#define VIRTIO_BLK_T_IN			0
-#define VIRTIO_BLK_T_OUT		1
-#define VIRTIO_BLK_T_FLUSH		4
-#define VIRTIO_BLK_T_GET_ID		8
-#define VIRTIO_BLK_T_DISCARD		11
-#define VIRTIO_BLK_T_WRITE_ZEROES	13
-#define VIRTIO_BLK_S_OK			0
-#define VIRTIO_BLK_S_IOERR		1
-#define VIRTIO_BLK_S_UNSUPP		2
 
 struct vblk_cfg {		/* the device configuration layout (5.2.4) */
 	uint64_t capacity;
@@ -70,14 +52,10 @@ struct vblk {
 
 /* One request in flight. */
 struct vblk_req {
-	struct blk_req br;
+	struct blk_req br;		/* first: the completion finds us by it */
 	struct virtio_dev *vd;
 	uint16_t head;
-	uint8_t *status;
-	uint32_t written;		/* bytes the guest gets back (data + status) */
-	uint64_t len;			/* READ/WRITE: bytes to transfer */
-	int niov;
-	struct iovec iov[];
+	struct vblk_parsed p;		/* last: ends in the iovec array */
 };
 
 /* Copy bytes [off, off+len) of an iovec list (chain order) into dst. */
@@ -122,8 +100,8 @@ static void vblk_complete(struct virtio_dev *vd, struct vblk_req *r, uint8_t sta
 {
 	struct vblk *b = vd->priv;
 
-	*r->status = status;		/* the last byte the guest gave us */
-	vq_push(&vd->q[0].vq, r->head, r->written);
+	*r->p.status_byte = status;	/* the last byte the guest gave us */
+	vq_push(&vd->q[0].vq, r->head, r->p.written);
 	b->inflight--;
 	free(r);
 }
@@ -133,125 +111,151 @@ static void vblk_done(struct blk_req *br, int res)
 {
 	struct vblk_req *r = (struct vblk_req *)br;
 	bool rw = br->op == BLK_READ || br->op == BLK_WRITE;
-	bool ok = res >= 0 && (!rw || (uint64_t)res == r->len);	/* short = error */
+	bool ok = res >= 0 && (!rw || (uint64_t)res == r->p.len);	/* short = error */
 
-	if (br->op == BLK_READ && res < 0)
-		r->written = 1;		/* only the status is meaningful */
+	if (!ok)
+		r->p.written = 1;	/* only the status is meaningful */
 	vblk_complete(r->vd, r, ok ? VIRTIO_BLK_S_OK : VIRTIO_BLK_S_IOERR);
 }
 
-/* Parse and start one request; answers it at once if it cannot go on. */
-static void vblk_request(struct virtio_dev *vd, struct vq_chain *c)
+/*
+ * Parse one chain into a request (pure: no I/O, no device state; fuzzed by
+ * tests/fuzz/fuzz_vblk_parse.c).  Returns 0 and fills *p, with p->status
+ * < 0 when the request is to be submitted (p->op, offset, len, iov) or the
+ * status to answer at once; -EINVAL when the chain has no header or no
+ * status byte and cannot be answered at all.  p->iov must have room for
+ * c->nout + c->nin entries.
+ */
+int vblk_parse(const struct vq_chain *c, uint64_t capacity, uint64_t features,
+	       uint32_t max_zero_sectors, struct vblk_parsed *p)
 {
-	struct vblk *b = vd->priv;
-	struct iovec *out = vq_chain_out(c), *in = vq_chain_in(c);
+	const struct iovec *out = c->iov, *in = c->iov + c->nout;
 	struct {
 		uint32_t type, reserved;
 		uint64_t sector;
 	} hdr;
-	struct vblk_req *r;
-	uint8_t status = VIRTIO_BLK_S_IOERR;
-	uint64_t cap = b->cfg.capacity, len;
 	int n;
 
-	if (c->in_len < 1 || !iov_copy_out(out, c->nout, 0, &hdr, sizeof(hdr))) {
-		/* no header or no status byte: nothing can be answered */
-		vq_push(&vd->q[0].vq, c->head, 0);
-		virtio_needs_reset(vd, "virtio-blk request without header or status byte");
-		return;
+	memset(p, 0, offsetof(struct vblk_parsed, iov));
+	p->status = VIRTIO_BLK_S_IOERR;
+	if (c->nin < 1 || c->in_len < 1 || !iov_copy_out(out, c->nout, 0, &hdr, sizeof(hdr)))
+		return -EINVAL;		/* nothing can be answered */
+	{	/* the status byte: the last byte of the last writable buffer */
+		const struct iovec *last = &in[c->nin - 1];
+		p->status_byte = (uint8_t *)last->iov_base + last->iov_len - 1;
 	}
-	r = calloc(1, sizeof(*r) + (c->nout + c->nin) * sizeof(struct iovec));
-	if (!r) {
-		vq_push(&vd->q[0].vq, c->head, 0);
-		return;
-	}
-	r->vd = vd;
-	r->head = c->head;
-	r->written = 1;
-	{	/* the status byte: last byte of the last writable buffer */
-		struct iovec *last = &in[c->nin - 1];
-		r->status = (uint8_t *)last->iov_base + last->iov_len - 1;
-	}
-	r->br.done = vblk_done;
-	b->inflight++;
-
+	p->written = 1;
 	switch (hdr.type) {
 	case VIRTIO_BLK_T_IN:
 	case VIRTIO_BLK_T_OUT: {
 		bool rd = hdr.type == VIRTIO_BLK_T_IN;
+		uint64_t len = rd ? c->in_len - 1 : c->out_len - sizeof(hdr);
 
-		len = rd ? c->in_len - 1 : c->out_len - sizeof(hdr);
 		if ((rd && c->out_len != sizeof(hdr)) || (!rd && c->in_len != 1) ||
-		    len % BLK_SECTOR || hdr.sector > cap || len / BLK_SECTOR > cap - hdr.sector)
-			break;		/* IOERR: wrong shape or out of range */
-		n = rd ? iov_slice(in, c->nin, 0, len, r->iov)
-		       : iov_slice(out, c->nout, sizeof(hdr), len, r->iov);
+		    len % BLK_SECTOR || hdr.sector > capacity || len / BLK_SECTOR > capacity - hdr.sector)
+			return 0;	/* IOERR: wrong shape or out of range */
+		n = rd ? iov_slice(in, c->nin, 0, len, p->iov)
+		       : iov_slice(out, c->nout, sizeof(hdr), len, p->iov);
 		if (n < 0)
-			break;
-		r->niov = n;
-		r->br.op = rd ? BLK_READ : BLK_WRITE;
-		r->br.offset = hdr.sector * BLK_SECTOR;
-		r->br.iov = r->iov;
-		r->br.iovcnt = n;
-		r->written = rd ? (uint32_t)len + 1 : 1;
-		r->len = len;
-		if (blk_submit(b->blk, &r->br) == 0)
-			return;
-		r->written = 1;
-		break;
+			return 0;
+		p->op = rd ? BLK_READ : BLK_WRITE;
+		p->offset = hdr.sector * BLK_SECTOR;
+		p->len = len;
+		p->niov = n;
+		p->written = rd ? (uint32_t)len + 1 : 1;
+		p->status = -1;
+		return 0;
 	}
 	case VIRTIO_BLK_T_FLUSH:
-		if (!virtio_has_feature(vd, VIRTIO_BLK_F_FLUSH)) {
-			status = VIRTIO_BLK_S_UNSUPP;
-			break;
+		if (!(features & (1ULL << VIRTIO_BLK_F_FLUSH))) {
+			p->status = VIRTIO_BLK_S_UNSUPP;
+			return 0;
 		}
-		r->br.op = BLK_FLUSH;
-		if (blk_submit(b->blk, &r->br) == 0)
-			return;
-		break;
+		p->op = BLK_FLUSH;
+		p->status = -1;
+		return 0;
 	case VIRTIO_BLK_T_GET_ID: {
 		size_t room = c->in_len - 1 < VBLK_SERIAL_LEN ? c->in_len - 1 : VBLK_SERIAL_LEN;
-		struct iovec dst[VQ_MAX_SEGS];
 
-		n = iov_slice(in, c->nin, 0, room, dst);
-		for (size_t done = 0, i = 0; n > 0 && i < (size_t)n; done += dst[i].iov_len, i++)
-			memcpy(dst[i].iov_base, b->serial + done, dst[i].iov_len);
-		r->written = (uint32_t)room + 1;
-		status = VIRTIO_BLK_S_OK;
-		break;
+		n = iov_slice(in, c->nin, 0, room, p->iov);
+		p->niov = n < 0 ? 0 : n;
+		p->len = n < 0 ? 0 : room;
+		p->get_id = true;
+		p->written = (uint32_t)p->len + 1;
+		p->status = VIRTIO_BLK_S_OK;
+		return 0;
 	}
 	case VIRTIO_BLK_T_DISCARD:
 	case VIRTIO_BLK_T_WRITE_ZEROES: {
 		struct { uint64_t sector; uint32_t num, flags; } seg;
 		bool wz = hdr.type == VIRTIO_BLK_T_WRITE_ZEROES;
 
-		if (!virtio_has_feature(vd, wz ? VIRTIO_BLK_F_WRITE_ZEROES : VIRTIO_BLK_F_DISCARD)) {
-			status = VIRTIO_BLK_S_UNSUPP;
-			break;
+		if (!(features & (1ULL << (wz ? VIRTIO_BLK_F_WRITE_ZEROES : VIRTIO_BLK_F_DISCARD)))) {
+			p->status = VIRTIO_BLK_S_UNSUPP;
+			return 0;
 		}
 		/* exactly one segment (max_*_seg = 1), copied out once */
 		if (c->out_len != sizeof(hdr) + sizeof(seg) ||
 		    !iov_copy_out(out, c->nout, sizeof(hdr), &seg, sizeof(seg)))
-			break;
-		if (seg.num == 0 || seg.sector > cap || seg.num > cap - seg.sector ||
-		    seg.num > (wz ? b->cfg.max_write_zeroes_sectors : b->cfg.max_discard_sectors) ||
-		    (!wz && seg.flags) || (wz && (seg.flags & ~1u))) {
-			if (!wz && seg.flags)
-				status = VIRTIO_BLK_S_UNSUPP;
-			break;
+			return 0;
+		if (!wz && seg.flags) {
+			p->status = VIRTIO_BLK_S_UNSUPP;
+			return 0;
 		}
-		r->br.op = wz ? BLK_WRITE_ZEROES : BLK_DISCARD;
-		r->br.offset = seg.sector * BLK_SECTOR;
-		r->br.len = (uint64_t)seg.num * BLK_SECTOR;
-		if (blk_submit(b->blk, &r->br) == 0)
-			return;
-		break;
+		if (seg.num == 0 || seg.sector > capacity || seg.num > capacity - seg.sector ||
+		    seg.num > max_zero_sectors || (wz && (seg.flags & ~1u)))
+			return 0;
+		p->op = wz ? BLK_WRITE_ZEROES : BLK_DISCARD;
+		p->offset = seg.sector * BLK_SECTOR;
+		p->len = (uint64_t)seg.num * BLK_SECTOR;
+		p->status = -1;
+		return 0;
 	}
 	default:
-		status = VIRTIO_BLK_S_UNSUPP;
-		break;
+		p->status = VIRTIO_BLK_S_UNSUPP;
+		return 0;
 	}
-	vblk_complete(vd, r, status);
+}
+
+/* Parse and start one request; answers it at once if it cannot go on. */
+static void vblk_request(struct virtio_dev *vd, struct vq_chain *c)
+{
+	struct vblk *b = vd->priv;
+	struct vblk_req *r;
+
+	r = calloc(1, sizeof(*r) + (c->nout + c->nin) * sizeof(struct iovec));
+	if (!r) {
+		vq_push(&vd->q[0].vq, c->head, 0);
+		return;
+	}
+	if (vblk_parse(c, b->cfg.capacity, vd->drv_features, b->cfg.max_write_zeroes_sectors,
+		       &r->p) < 0) {
+		free(r);
+		vq_push(&vd->q[0].vq, c->head, 0);
+		virtio_needs_reset(vd, "virtio-blk request without header or status byte");
+		return;
+	}
+	r->vd = vd;
+	r->head = c->head;
+	b->inflight++;
+	if (r->p.get_id) {
+		size_t done = 0;
+		for (int i = 0; i < r->p.niov; done += r->p.iov[i].iov_len, i++)
+			memcpy(r->p.iov[i].iov_base, b->serial + done, r->p.iov[i].iov_len);
+	}
+	if (r->p.status < 0) {
+		r->br.op = r->p.op;
+		r->br.offset = r->p.offset;
+		r->br.len = r->p.len;
+		r->br.iov = r->p.iov;
+		r->br.iovcnt = r->p.niov;
+		r->br.done = vblk_done;
+		if (blk_submit(b->blk, &r->br) == 0)
+			return;
+		r->p.written = 1;
+		r->p.status = VIRTIO_BLK_S_IOERR;
+	}
+	vblk_complete(vd, r, (uint8_t)r->p.status);
 }
 
 /* Worker thread, vd->lock held: take every new request, submit as a batch. */

@@ -13,6 +13,14 @@ cp "$top/tests/linux/scenarios.sh" "$dir/"
 for f in vmlinuz vmlinux initrd.img release; do
 	[ -f "$KIT/$f" ] && cp "$KIT/$f" "$dir/kit/"
 done
+# Disks for the virtio scenarios: an ext4 image with a file, a blank one.
+mkdir -p "$dir/disks/src"
+echo "hello from the host" >"$dir/disks/src/hello.txt"
+mkfs.ext4 -q -F -d "$dir/disks/src" "$dir/disks/a.img" 32M >/dev/null
+truncate -s 16M "$dir/disks/b.img"
+rm -rf "$dir/disks/src"
+cp "$(command -v debugfs)" "$dir/debugfs"	# to check the image after hyve
+cp "$(command -v e2fsck)" "$dir/e2fsck"		# replays the journal after kill -9
 cat >"$dir/run" <<'RUN'
 #!/bin/sh
 cd "$(dirname "$0")" || exit 1

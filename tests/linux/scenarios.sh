@@ -116,7 +116,7 @@ shell_restart() {
 }
 
 echo "# Linux scenarios: $HYVE, kernel $(cat "$KIT/release" 2>/dev/null)"
-echo "1..18"
+echo "1..24"
 
 # 1. interactive: 2 vCPUs, 512M, typed input, poweroff
 interactive smp2 shell_poweroff --kernel "$KERNEL" --initrd "$INITRD" \
@@ -180,6 +180,46 @@ if [ -f "$KIT/vmlinux" ]; then
 		"$([ "$(field pvh nproc)" = 2 ] && echo 0 || echo 1)" "$T/pvh.out"
 else
 	for d in "PVH boot" "PVH dmesg" "PVH ACPI"; do n=$((n + 1)); echo "ok $n - $d # SKIP no vmlinux in the kit"; done
+fi
+
+# 12-17. virtio: PCI, two disks (one read-only), an ext4 file written and
+# read back on the host side, /dev/hwrng, all under --strict-io
+D=$(dirname "$0")/disks
+DEBUGFS=$(dirname "$0")/debugfs
+if [ -f "$D/a.img" ] && [ -x "$DEBUGFS" ]; then
+	boot_run virtio --kernel "$KERNEL" --initrd "$INITRD" --strict-io \
+		--disk path="$D/a.img" --disk path="$D/b.img,ro" --device virtio-rng \
+		--cmdline "console=ttyS0 quiet hyve.run=hyve-disktest"
+	o=$T/virtio.out
+	check "virtio devices are on the PCI bus (3 virtio functions), status 0 under --strict-io" \
+		"$(tr -d '\r' <"$o" | grep -q 'pci: virtio=3' && [ "$(cat "$T/virtio.status")" = 0 ] && echo 0 || echo 1)" "$o" "$T/virtio.err"
+	check "virtio-blk: the guest mounts the ext4 disk and reads the host's file" \
+		"$(tr -d '\r' <"$o" | grep -q 'disk: read=hello from the host' && echo 0 || echo 1)" "$o"
+	w=$(tr -d '\r' <"$o" | sed -n 's/^disk: wrote=\(hyve-durable-[0-9a-f-]*\) flushed$/\1/p')
+	got=$("$DEBUGFS" -R "cat /new.txt" "$D/a.img" 2>/dev/null)
+	check "virtio-blk: the file the guest wrote and synced is in the image (host reads it back)" \
+		"$([ -n "$w" ] && [ "$got" = "$w" ] && echo 0 || echo 1)" "$o"
+	check "virtio-blk: a read-only disk refuses writes" \
+		"$(tr -d '\r' <"$o" | grep -q 'disk: ro-refused' && echo 0 || echo 1)" "$o"
+	check "virtio-rng: /dev/hwrng gives bytes" \
+		"$(tr -d '\r' <"$o" | grep -q 'rng: bytes=32' && echo 0 || echo 1)" "$o"
+	# durability: kill -9 right after the guest reports its flushed write
+	out=$T/durable.out
+	: >"$out"
+	timeout -k 5 "$BOOT_TIMEOUT" "$HYVE" run --kernel "$KERNEL" --initrd "$INITRD" \
+		--disk path="$D/a.img" --cmdline "console=ttyS0 quiet hyve.hold=30 hyve.run=hyve-disktest" \
+		>"$out" 2>&1 </dev/null &
+	pid=$!
+	wait_for "$out" 'disk: wrote=.* flushed' 120
+	kill -9 $pid 2>/dev/null
+	wait $pid 2>/dev/null
+	w=$(tr -d '\r' <"$out" | sed -n 's/^disk: wrote=\(hyve-durable-[0-9a-f-]*\) flushed$/\1/p')
+	"$(dirname "$0")/e2fsck" -fy "$D/a.img" >/dev/null 2>&1	# replay the journal
+	got=$("$DEBUGFS" -R "cat /new.txt" "$D/a.img" 2>/dev/null)
+	check "durability: data the guest flushed survives kill -9 of hyve" \
+		"$([ -n "$w" ] && [ "$got" = "$w" ] && echo 0 || echo 1)" "$out"
+else
+	for d in pci read write ro rng durability; do n=$((n + 1)); echo "ok $n - virtio $d # SKIP no disk images in the payload"; done
 fi
 
 # 11. triple fault / bad kernel handling: a kernel image too big for memory
