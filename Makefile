@@ -64,7 +64,7 @@ build/guests/%.bin: tests/guests/%.S tests/guests/guest.ld $(wildcard tests/gues
 # Benchmarks' helper programs (a raw KVM loop, ...): plain, static.
 build/bench/%: bench/%.c
 	@mkdir -p $(dir $@)
-	$(CC) -O2 -std=gnu11 -Wall -Wextra -Werror -static -o $@ $< -lpthread
+	$(CC) -O2 -std=gnu11 -Wall -Wextra -Werror -static -o $@ $< -luring -lpthread
 
 # Fuzz targets: libFuzzer (clang).  Each target names the sources it links
 # (the model it drives plus what that needs), so it can stub the rest.

@@ -59,6 +59,11 @@ int vm_coalesce_pio(struct vm *vm, uint16_t port, uint16_t len)
 	return vmm_coalesce(&vm->vmm, port, len, true);
 }
 
+int vm_uncoalesce_pio(struct vm *vm, uint16_t port, uint16_t len)
+{
+	return vmm_uncoalesce(&vm->vmm, port, len, true);
+}
+
 int vm_unregister_pio(struct vm *vm, uint16_t port)
 {
 	return iobus_unregister(&vm->pio, port);

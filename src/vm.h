@@ -102,6 +102,8 @@ int vm_on_destroy(struct vm *vm, void (*fn)(void *arg), void *arg);
  * exit.  Only for ranges whose writes need no immediate answer.
  */
 int vm_coalesce_pio(struct vm *vm, uint16_t port, uint16_t len);
+/* Stop coalescing [port, port+len) (after replaying what is queued). */
+int vm_uncoalesce_pio(struct vm *vm, uint16_t port, uint16_t len);
 
 /* Remove the range a device registered at exactly port / gpa (BAR moves). */
 int vm_unregister_pio(struct vm *vm, uint16_t port);

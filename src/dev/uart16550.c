@@ -27,9 +27,11 @@
  *    MCR bits 5-7 read 0; writes to LSR and MSR are ignored.
  *  - MCR.OUT2 does not gate the interrupt line (like QEMU and bhyve).
  *
- * UART output is not coalesced (vm_coalesce_pio): the guest expects the
- * THRE interrupt right after each write, and coalesced writes would only be
- * replayed later.
+ * THR writes are coalesced by KVM (vm_coalesce_pio) while the guest polls:
+ * they need no answer and are replayed in order before the next exit.  The
+ * first time the guest enables THR-empty interrupts (Linux's 8250 driver
+ * once its tty opens), coalescing stops for good: a write must then raise
+ * its interrupt at once.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -101,6 +103,10 @@ struct uart {
 	bool irq_level;
 	void (*set_level)(void *arg, bool level);
 	void *irq_arg;
+	/* THR writes may be coalesced by KVM until the guest first asks for
+	 * THR-empty interrupts; then stop_coalescing(arg) is called once */
+	void (*stop_coalescing)(void *arg);
+	void *coalesce_arg;
 };
 
 static unsigned rx_room(const struct uart *u)
@@ -278,6 +284,11 @@ static void reg_write(struct uart *u, unsigned reg, uint8_t v)
 		}
 		if (!(u->ier & IER_ETBEI) && (v & IER_ETBEI))
 			u->thre_pending = true;
+		if ((v & IER_ETBEI) && u->stop_coalescing) {
+			/* a THR write must now raise its interrupt at once */
+			u->stop_coalescing(u->coalesce_arg);
+			u->stop_coalescing = NULL;
+		}
 		u->ier = v & 0x0f;
 		if (u->ier & IER_ERBFI)
 			rx_fill(u);	/* input already waiting interrupts now */
@@ -338,6 +349,14 @@ void uart_input_ready(void *arg)
 	pthread_mutex_unlock(&u->lock);
 }
 
+void uart_set_coalescing(struct uart *u, void (*stop)(void *arg), void *arg)
+{
+	pthread_mutex_lock(&u->lock);
+	u->stop_coalescing = stop;
+	u->coalesce_arg = arg;
+	pthread_mutex_unlock(&u->lock);
+}
+
 void uart_set_irq(struct uart *u, void (*set_level)(void *arg, bool level),
 		  void *arg)
 {
@@ -390,6 +409,11 @@ static void uart_irq_to_vm(void *vm, bool level)
 	vm_irq_line(vm, UART_COM1_IRQ, level);
 }
 
+static void uart_stop_coalescing(void *vm)
+{
+	vm_uncoalesce_pio(vm, UART_COM1_BASE, 1);
+}
+
 static void uart_fini(void *p)
 {
 	uart_destroy(p);
@@ -406,6 +430,14 @@ static int uart_init(struct vm *vm)
 		return r;
 	}
 	uart_set_irq(uart_com1, uart_irq_to_vm, vm);
+	/*
+	 * A polling driver (LSR, then THR) costs two exits per byte; KVM can
+	 * queue the THR writes in its coalesced ring instead (replayed in
+	 * order before the next exit, so a read of LSR, RBR or DLL still sees
+	 * them), halving that.  Only while no THR-empty interrupt is wanted.
+	 */
+	if (vm_coalesce_pio(vm, UART_COM1_BASE, 1) == 0)
+		uart_set_coalescing(uart_com1, uart_stop_coalescing, vm);
 	return vm_register_pio(vm, "uart16550", UART_COM1_BASE, UART_NREGS,
 			       IO_READ | IO_WRITE, uart_io, uart_com1);
 }

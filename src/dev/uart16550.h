@@ -39,6 +39,12 @@ int uart_io(void *arg, bool write, uint64_t offset, unsigned size,
 void uart_set_irq(struct uart *u, void (*set_level)(void *arg, bool level),
 		  void *arg);
 
+/*
+ * THR writes are being coalesced (by the VM); stop(arg) is called once,
+ * under the UART's lock, when the guest first enables THR-empty interrupts.
+ */
+void uart_set_coalescing(struct uart *u, void (*stop)(void *arg), void *arg);
+
 /* Console input callback (arg is the struct uart): pull input, update IRQ. */
 void uart_input_ready(void *arg);
 

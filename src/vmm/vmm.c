@@ -225,6 +225,17 @@ int vmm_coalesce(struct vmm *vmm, uint64_t addr, uint32_t len, bool pio)
 	return 0;
 }
 
+int vmm_uncoalesce(struct vmm *vmm, uint64_t addr, uint32_t len, bool pio)
+{
+	struct kvm_coalesced_mmio_zone zone = { .addr = addr, .size = len, .pio = pio };
+
+	if (ioctl(vmm->vm_fd, KVM_UNREGISTER_COALESCED_MMIO, &zone) < 0)
+		return err_set(-errno, "KVM_UNREGISTER_COALESCED_MMIO (%s 0x%llx+%u): %s",
+			       pio ? "pio" : "mmio", (unsigned long long)addr, len,
+			       strerror(errno));
+	return 0;
+}
+
 bool vmm_coalesced_pop(struct vmm *vmm, struct kvm_coalesced_mmio *out)
 {
 	struct kvm_coalesced_mmio_ring *r = vmm->ring;

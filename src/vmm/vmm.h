@@ -93,6 +93,7 @@ int vmm_set_lapic(struct vmm_vcpu *vcpu, const struct kvm_lapic_state *l);
 
 /* Coalesce guest writes to a port range / MMIO range (see vm.h). */
 int vmm_coalesce(struct vmm *vmm, uint64_t addr, uint32_t len, bool pio);
+int vmm_uncoalesce(struct vmm *vmm, uint64_t addr, uint32_t len, bool pio);
 
 /*
  * Pop the oldest coalesced write, if any, into *out (port/address, length,

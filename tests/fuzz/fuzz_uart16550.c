@@ -41,6 +41,16 @@ int vm_on_destroy(struct vm *vm, void (*fn)(void *), void *arg)
 {
 	return 0;
 }
+int vm_coalesce_pio(struct vm *vm, uint16_t port, uint16_t len);
+int vm_coalesce_pio(struct vm *vm, uint16_t port, uint16_t len)
+{
+	return -1;
+}
+int vm_uncoalesce_pio(struct vm *vm, uint16_t port, uint16_t len);
+int vm_uncoalesce_pio(struct vm *vm, uint16_t port, uint16_t len)
+{
+	return 0;
+}
 int vm_irq_line(struct vm *vm, unsigned gsi, bool level);
 int vm_irq_line(struct vm *vm, unsigned gsi, bool level)
 {
