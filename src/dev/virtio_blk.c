@@ -393,14 +393,4 @@ static void vblk_fini(struct pci_dev *dev)
 	free(b);
 }
 
-static const struct pci_devtype vblk_type = {
-	.name = "virtio-blk",
-	.init = vblk_init,
-	.fini = vblk_fini,
-	.cfg_read = virtio_pci_cfg_read,
-	.cfg_write = virtio_pci_cfg_write,
-	.bar_read = virtio_pci_bar_read,
-	.bar_write = virtio_pci_bar_write,
-	.bar_mapped = virtio_pci_bar_mapped,
-};
-PCI_DEVTYPE(vblk_type);
+VIRTIO_PCI_DEVTYPE(vblk_type, "virtio-blk", vblk_init, vblk_fini);

@@ -74,14 +74,4 @@ static void vrng_fini(struct pci_dev *dev)
 	free(c);
 }
 
-static const struct pci_devtype vrng_type = {
-	.name = "virtio-rng",
-	.init = vrng_init,
-	.fini = vrng_fini,
-	.cfg_read = virtio_pci_cfg_read,
-	.cfg_write = virtio_pci_cfg_write,
-	.bar_read = virtio_pci_bar_read,
-	.bar_write = virtio_pci_bar_write,
-	.bar_mapped = virtio_pci_bar_mapped,
-};
-PCI_DEVTYPE(vrng_type);
+VIRTIO_PCI_DEVTYPE(vrng_type, "virtio-rng", vrng_init, vrng_fini);

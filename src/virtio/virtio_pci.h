@@ -92,6 +92,18 @@ void virtio_pci_bar_mapped(struct pci_dev *dev, int bar, uint64_t addr, bool map
 void virtio_pci_cfg_read(struct pci_dev *dev, unsigned off, unsigned size, uint32_t *val);
 int virtio_pci_cfg_write(struct pci_dev *dev, unsigned off, unsigned size, uint32_t val);
 
+/* Declare a virtio device type: its init/fini, the transport's hooks. */
+#define VIRTIO_PCI_DEVTYPE(var, tname, initfn, finifn)			\
+	static const struct pci_devtype var = {				\
+		.name = tname, .init = initfn, .fini = finifn,		\
+		.cfg_read = virtio_pci_cfg_read,			\
+		.cfg_write = virtio_pci_cfg_write,			\
+		.bar_read = virtio_pci_bar_read,			\
+		.bar_write = virtio_pci_bar_write,			\
+		.bar_mapped = virtio_pci_bar_mapped,			\
+	};								\
+	PCI_DEVTYPE(var)
+
 /* Worker side (vd->lock held): tell the driver about used buffers of q. */
 void virtio_queue_interrupt(struct virtio_dev *vd, unsigned q);
 /* A queue went bad: DEVICE_NEEDS_RESET + configuration interrupt. */
