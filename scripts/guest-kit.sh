@@ -7,6 +7,8 @@
 # OUTDIR/vmlinuz      the bzImage as Debian ships it
 # OUTDIR/vmlinux      the same kernel uncompressed (ELF with a PVH entry note)
 # OUTDIR/initrd.img   busybox-static + the kernel's virtio modules + /init
+#                     + pciutils' lspci (dynamic: with its libraries, the
+#                     loader and /usr/share/misc/pci.ids.gz)
 # OUTDIR/release      the kernel release
 #
 # /init mounts proc, sys and devtmpfs, loads the virtio modules, prints a
@@ -27,7 +29,7 @@ out=$(cd "$out" && pwd)
 source "$top/tests/rig/lib.sh"	# rig_apt_install, rig_need, rig_die, rig_say
 
 MODULES=(virtio_pci virtio_blk virtio_net virtio_rng virtio_console)
-KIT_VERSION=5
+KIT_VERSION=6
 
 work=$(mktemp -d /tmp/hyve-kit.XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -151,6 +153,7 @@ cat >"$root/bin/hyve-disktest" <<'DISK'
 # Guest side of the virtio scenarios: /dev/vda is an ext4 disk with
 # hello.txt, /dev/vdb a read-only disk, plus a virtio-rng.  One line each.
 echo "pci: virtio=$(cat /sys/bus/pci/devices/*/vendor 2>/dev/null | grep -c 0x1af4)"
+echo "lspci: virtio=$(lspci 2>/dev/null | grep -c 'Virtio')"
 mkdir -p /mnt
 if mount /dev/vda /mnt; then
 	echo "disk: read=$(cat /mnt/hello.txt)"
@@ -168,6 +171,34 @@ fi
 echo "rng: bytes=$(dd if=/dev/hwrng bs=32 count=1 2>/dev/null | wc -c)"
 DISK
 chmod 0755 "$root/bin/hyve-disktest"
+# pciutils' lspci (busybox-static has none), from Debian's pciutils, libpci3
+# and pci.ids packages.  It is dynamically linked: its libraries (libpci from
+# the package, the rest - libkmod, libudev, libz, libzstd, liblzma,
+# libcrypto, libc - from this host, as ldd resolves them) and the dynamic
+# loader go in at the same absolute paths.  libpci reads
+# /usr/share/misc/pci.ids.gz (falling back to pci.ids).
+for p in pciutils libpci3 pci.ids; do
+	dpkg-deb -x "$(download "$p")" "$work/pci"
+done
+lspci_bin=$work/pci/usr/bin/lspci
+[ -x "$lspci_bin" ] || lspci_bin=$work/pci/bin/lspci
+[ -x "$lspci_bin" ] || rig_die "pciutils: no lspci in the package"
+mkdir -p "$root/usr/bin" "$root/usr/share/misc"
+cp "$lspci_bin" "$root/usr/bin/lspci"
+ln -sf ../usr/bin/lspci "$root/bin/lspci"	# /init's PATH is /bin
+gzip -9c "$work/pci/usr/share/misc/pci.ids" >"$root/usr/share/misc/pci.ids.gz"
+pcilib=$work/pci/usr/lib/x86_64-linux-gnu
+ldd_out=$(LD_LIBRARY_PATH=$pcilib ldd "$lspci_bin") || rig_die "ldd lspci failed"
+! echo "$ldd_out" | grep -q 'not found' ||
+	rig_die "lspci: libraries missing on this host: $(echo "$ldd_out" | grep 'not found' | tr -s ' \t\n' ' ')"
+for lib in $(echo "$ldd_out" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
+	case "$lib" in
+	"$pcilib"/*) dst=/usr/lib/x86_64-linux-gnu/${lib##*/} ;;
+	*) dst=$lib ;;
+	esac
+	mkdir -p "$root$(dirname "$dst")"
+	cp -L "$lib" "$root$dst"
+done
 printf 'PS1="hyve# "\n' >"$root/root/.profile"
 ln -sf /root/.profile "$root/.profile"
 (cd "$root" && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 | gzip -1 >"$out/initrd.img")

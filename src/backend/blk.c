@@ -51,9 +51,10 @@ int blk_open(struct blk **out, const struct blk_opts *o)
 	b->readonly = o->readonly;
 	b->direct = o->direct;
 	b->fd = open(o->path, flags);
-	if (b->fd < 0 && o->direct && errno == EINVAL) {	/* tmpfs & co: no O_DIRECT */
-		b->direct = false;
-		b->fd = open(o->path, flags & ~O_DIRECT);
+	if (b->fd < 0 && o->direct && errno == EINVAL) {	/* say so, as QEMU does */
+		r = err_set(-EINVAL, "%s: cache=none: the file system does not support O_DIRECT "
+			    "(use cache=writeback)", o->path);
+		goto fail;
 	}
 	if (b->fd < 0) {
 		r = err_set(-errno, "%s: %s", o->path, strerror(errno));

@@ -25,7 +25,8 @@ struct blk;
 struct blk_opts {
 	const char *path;
 	bool readonly;
-	bool direct;		/* cache=none: O_DIRECT (bounce-buffered if unaligned) */
+	bool direct;		/* cache=none: O_DIRECT (bounce-buffered if unaligned);
+				   refused where the file system lacks O_DIRECT */
 	bool sync_only;		/* never use io_uring (tests, fallback) */
 };
 

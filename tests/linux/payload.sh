@@ -16,7 +16,7 @@ done
 # Disks for the virtio scenarios: an ext4 image with a file, a blank one.
 mkdir -p "$dir/disks/src"
 echo "hello from the host" >"$dir/disks/src/hello.txt"
-mkfs.ext4 -q -F -d "$dir/disks/src" "$dir/disks/a.img" 32M >/dev/null
+bash "$top/scripts/mkdisk.sh" "$dir/disks/src" "$dir/disks/a.img" 32M >/dev/null
 truncate -s 16M "$dir/disks/b.img"
 rm -rf "$dir/disks/src"
 cp "$(command -v debugfs)" "$dir/debugfs"	# to check the image after hyve

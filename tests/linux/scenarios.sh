@@ -116,7 +116,7 @@ shell_restart() {
 }
 
 echo "# Linux scenarios: $HYVE, kernel $(cat "$KIT/release" 2>/dev/null)"
-echo "1..24"
+echo "1..25"
 
 # 1. interactive: 2 vCPUs, 512M, typed input, poweroff
 interactive smp2 shell_poweroff --kernel "$KERNEL" --initrd "$INITRD" \
@@ -193,6 +193,8 @@ if [ -f "$D/a.img" ] && [ -x "$DEBUGFS" ]; then
 	o=$T/virtio.out
 	check "virtio devices are on the PCI bus (3 virtio functions), status 0 under --strict-io" \
 		"$(tr -d '\r' <"$o" | grep -q 'pci: virtio=3' && [ "$(cat "$T/virtio.status")" = 0 ] && echo 0 || echo 1)" "$o" "$T/virtio.err"
+	check "lspci in the guest lists the three virtio devices" \
+		"$(tr -d '\r' <"$o" | grep -q 'lspci: virtio=3' && echo 0 || echo 1)" "$o"
 	check "virtio-blk: the guest mounts the ext4 disk and reads the host's file" \
 		"$(tr -d '\r' <"$o" | grep -q 'disk: read=hello from the host' && echo 0 || echo 1)" "$o"
 	w=$(tr -d '\r' <"$o" | sed -n 's/^disk: wrote=\(hyve-durable-[0-9a-f-]*\) flushed$/\1/p')
@@ -219,7 +221,7 @@ if [ -f "$D/a.img" ] && [ -x "$DEBUGFS" ]; then
 	check "durability: data the guest flushed survives kill -9 of hyve" \
 		"$([ -n "$w" ] && [ "$got" = "$w" ] && echo 0 || echo 1)" "$out"
 else
-	for d in pci read write ro rng durability; do n=$((n + 1)); echo "ok $n - virtio $d # SKIP no disk images in the payload"; done
+	for d in pci lspci read write ro rng durability; do n=$((n + 1)); echo "ok $n - virtio $d # SKIP no disk images in the payload"; done
 fi
 
 # 11. triple fault / bad kernel handling: a kernel image too big for memory
