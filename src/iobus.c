@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 #include "err.h"
+#include "util.h"
 #include "iobus.h"
 
 void iobus_init(struct iobus *bus, const char *name, uint64_t limit,
@@ -161,14 +162,6 @@ const struct io_range *iobus_find(const struct iobus *bus, uint64_t addr,
 	return NULL;
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 /* Remember which unclaimed addresses the guest touches (slow path only). */
 static void iobus_note_unclaimed(struct iobus *bus, uint64_t addr)
 {
@@ -202,11 +195,11 @@ int iobus_access(struct iobus *bus, bool write, uint64_t addr, unsigned size,
 		goto unclaimed;
 
 	if (bus->timing)
-		t0 = now_ns();
+		t0 = mono_ns();
 	v = write ? (*val & io_mask(size)) : 0;
 	ret = r->fn(r->arg, write, addr - r->base, size, &v);
 	if (bus->timing)
-		__atomic_fetch_add(&r->ns, now_ns() - t0, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&r->ns, mono_ns() - t0, __ATOMIC_RELAXED);
 	if (ret < 0)
 		goto unclaimed;
 	__atomic_fetch_add(write ? &r->writes : &r->reads, 1, __ATOMIC_RELAXED);

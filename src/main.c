@@ -121,14 +121,6 @@ static void fatal_signal(int sig)
 	raise(sig);
 }
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 /* Parse `hyve run` options into cfg and o.  0, or an exit status. */
 static int parse_run(int argc, char **argv, struct vm_config *cfg, struct run_opts *o)
 {

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 #include "err.h"
 #include "util.h"
@@ -84,4 +85,12 @@ int read_fd_whole(const char *path, int fd, size_t size, uint8_t **data)
 out:
 	close(fd);
 	return r;
+}
+
+uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }

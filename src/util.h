@@ -21,4 +21,7 @@ int parse_u64(const char *s, uint64_t *out);
 #include <stddef.h>
 int read_fd_whole(const char *path, int fd, size_t size, uint8_t **data);
 
+/* CLOCK_MONOTONIC in nanoseconds. */
+uint64_t mono_ns(void);
+
 #endif

@@ -15,17 +15,10 @@
 #include <time.h>
 #include "console.h"
 #include "err.h"
+#include "util.h"
 #include "vcpu.h"
 
 #define SIG_KICK SIGUSR1
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 static const char *const exit_names[VCPU_NR_EXITS] = {
 	[KVM_EXIT_UNKNOWN] = "UNKNOWN", [KVM_EXIT_EXCEPTION] = "EXCEPTION",
@@ -247,7 +240,7 @@ void vm_drain_coalesced(struct vm *vm)
 enum vm_stop vcpu_handle_exit(struct vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->kvm.run;
-	uint64_t t0 = vcpu->vm->cfg.stats ? now_ns() : 0;
+	uint64_t t0 = vcpu->vm->cfg.stats ? mono_ns() : 0;
 	unsigned reason, slot;
 	enum vm_stop r;
 
@@ -258,7 +251,7 @@ enum vm_stop vcpu_handle_exit(struct vcpu *vcpu)
 	     vcpu_exit_handlers[slot] : exit_unknown)(vcpu);
 	vcpu->exits[slot]++;
 	if (t0)
-		vcpu->exit_ns[slot] += now_ns() - t0;
+		vcpu->exit_ns[slot] += mono_ns() - t0;
 	return r;
 }
 
@@ -277,7 +270,7 @@ static void *vcpu_thread(void *arg)
 		return NULL;
 	}
 	if (vcpu->id == 0)
-		vm->first_run_ns = now_ns();
+		vm->first_run_ns = mono_ns();
 	while (!vm_stopping(vm)) {
 		int ret = vmm_vcpu_run(&vcpu->kvm);
 
