@@ -15,6 +15,7 @@
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
+#include "lock.h"
 #include "console.h"
 #include "err.h"
 
@@ -194,7 +195,7 @@ void console_put(struct console *con, const void *buf, size_t len)
 	}
 	if (con->kind == CON_NONE)
 		return;
-	pthread_mutex_lock(&con->lock);
+	lock(&con->lock, LOCK_CONSOLE);
 	if (con->kind == CON_MEMORY) {
 		con_mem_append(con, buf, len);
 	} else {
@@ -210,27 +211,27 @@ void console_put(struct console *con, const void *buf, size_t len)
 				con_flush_locked(con);
 		}
 	}
-	pthread_mutex_unlock(&con->lock);
+	unlock(&con->lock, LOCK_CONSOLE);
 }
 
 void console_flush(struct console *con)
 {
-	pthread_mutex_lock(&con->lock);
+	lock(&con->lock, LOCK_CONSOLE);
 	con_flush_locked(con);
-	pthread_mutex_unlock(&con->lock);
+	unlock(&con->lock, LOCK_CONSOLE);
 }
 
 int console_getc(struct console *con)
 {
 	int c = -1;
 
-	pthread_mutex_lock(&con->lock);
+	lock(&con->lock, LOCK_CONSOLE);
 	if (con->in_len) {
 		c = con->in[con->in_head];
 		con->in_head = (con->in_head + 1) % CON_IN_SIZE;
 		con->in_len--;
 	}
-	pthread_mutex_unlock(&con->lock);
+	unlock(&con->lock, LOCK_CONSOLE);
 	return c;
 }
 
@@ -238,9 +239,9 @@ bool console_has_input(struct console *con)
 {
 	bool r;
 
-	pthread_mutex_lock(&con->lock);
+	lock(&con->lock, LOCK_CONSOLE);
 	r = con->in_len > 0;
-	pthread_mutex_unlock(&con->lock);
+	unlock(&con->lock, LOCK_CONSOLE);
 	return r;
 }
 
@@ -271,9 +272,9 @@ static void con_notify(struct console *con)
 
 void console_clear_listeners(struct console *con)
 {
-	pthread_mutex_lock(&con->lock);
+	lock(&con->lock, LOCK_CONSOLE);
 	con->nnotify = 0;
-	pthread_mutex_unlock(&con->lock);
+	unlock(&con->lock, LOCK_CONSOLE);
 }
 
 unsigned long long console_first_output_ns(struct console *con)
@@ -299,9 +300,9 @@ int console_input_ready(struct console *con)
 	ssize_t n;
 
 	/* Leave room: do not read more than the guest has room to take. */
-	pthread_mutex_lock(&con->lock);
+	lock(&con->lock, LOCK_CONSOLE);
 	size_t room = CON_IN_SIZE - con->in_len;
-	pthread_mutex_unlock(&con->lock);
+	unlock(&con->lock, LOCK_CONSOLE);
 	if (room == 0 || con->in_fd < 0)
 		return 0;
 	n = read(con->in_fd, buf, room < sizeof(buf) ? room : sizeof(buf));
@@ -328,9 +329,9 @@ int console_input_ready(struct console *con)
 		}
 	}
 	if (nkeep) {
-		pthread_mutex_lock(&con->lock);
+		lock(&con->lock, LOCK_CONSOLE);
 		con_queue_locked(con, keep, nkeep);
-		pthread_mutex_unlock(&con->lock);
+		unlock(&con->lock, LOCK_CONSOLE);
 		con_notify(con);
 	}
 	return quit;
@@ -345,18 +346,18 @@ const char *console_memory_output(struct console *con, size_t *len)
 {
 	const char *r;
 
-	pthread_mutex_lock(&con->lock);
+	lock(&con->lock, LOCK_CONSOLE);
 	if (len)
 		*len = con->mem_len;
 	r = con->mem ? con->mem : "";
-	pthread_mutex_unlock(&con->lock);
+	unlock(&con->lock, LOCK_CONSOLE);
 	return r;
 }
 
 void console_memory_input(struct console *con, const void *buf, size_t len)
 {
-	pthread_mutex_lock(&con->lock);
+	lock(&con->lock, LOCK_CONSOLE);
 	con_queue_locked(con, buf, len);
-	pthread_mutex_unlock(&con->lock);
+	unlock(&con->lock, LOCK_CONSOLE);
 	con_notify(con);
 }

@@ -251,7 +251,8 @@ static bool cpu_host_is_tcg(void)
 	return !strcmp(sig, "TCGTCGTCGTCG");
 }
 
-int cpu_setup(struct vm *vm, struct vcpu *vcpu, const struct kvm_cpuid2 *supported)
+int cpu_setup(struct vmm *vmm, struct vcpu *vcpu, int ncpus, bool irqchip,
+	      const struct kvm_cpuid2 *supported)
 {
 	struct kvm_cpuid2 *c;
 	struct kvm_lapic_state lapic;
@@ -270,11 +271,11 @@ int cpu_setup(struct vm *vm, struct vcpu *vcpu, const struct kvm_cpuid2 *support
 	c = calloc(1, sizeof(*c) + (supported->nent + 8) * sizeof(c->entries[0]));
 	if (!c)
 		return err_set(-ENOMEM, "out of memory");
-	cpu_filter_cpuid(supported, c, vcpu->id, vm->ncpus);
+	cpu_filter_cpuid(supported, c, vcpu->id, ncpus);
 	if (cpu_host_is_tcg())
 		cpu_hide_xsave(c);
 	/* KVM's LAPIC emulates the TSC-deadline timer, but only says so here. */
-	if (vm->cfg.irqchip && vmm_has_cap(&vm->vmm, KVM_CAP_TSC_DEADLINE_TIMER)) {
+	if (irqchip && vmm_has_cap(vmm, KVM_CAP_TSC_DEADLINE_TIMER)) {
 		struct kvm_cpuid_entry2 *l1 = cpu_find(c, 1, 0);
 		if (l1)
 			l1->ecx |= 1u << 24;
@@ -293,7 +294,7 @@ int cpu_setup(struct vm *vm, struct vcpu *vcpu, const struct kvm_cpuid2 *support
 		return r;
 	if ((r = vmm_set_msrs(&vcpu->kvm, msrs, sizeof(msrs) / sizeof(msrs[0]))) < 0)
 		return r;
-	if ((r = vmm_set_fpu(&vcpu->kvm, &fpu)) < 0 || !vm->cfg.irqchip)
+	if ((r = vmm_set_fpu(&vcpu->kvm, &fpu)) < 0 || !irqchip)
 		return r;
 	/* As firmware leaves it: LINT0 takes the 8259's ExtINT, LINT1 NMIs. */
 	if ((r = vmm_get_lapic(&vcpu->kvm, &lapic)) < 0)

@@ -6,10 +6,11 @@
 #ifndef HYVE_CPU_H
 #define HYVE_CPU_H
 
+#include <stdbool.h>
 #include <linux/kvm.h>
 
-struct vm;
 struct vcpu;
+struct vmm;
 
 /*
  * Turn KVM's supported CPUID (in) into vCPU id's table (out, which must have
@@ -30,7 +31,11 @@ void cpu_hide_xsave(struct kvm_cpuid2 *c);
 /* Look up (function, index) in a table; NULL if absent. */
 struct kvm_cpuid_entry2 *cpu_find(struct kvm_cpuid2 *c, unsigned fn, unsigned idx);
 
-/* CPUID, MSRs, FPU and (with the in-kernel irqchip) LAPIC LINT0/1 of a vCPU. */
-int cpu_setup(struct vm *vm, struct vcpu *vcpu, const struct kvm_cpuid2 *supported);
+/*
+ * CPUID, MSRs, FPU and (with the in-kernel irqchip) LAPIC LINT0/1 of a vCPU
+ * of a VM with ncpus vCPUs.
+ */
+int cpu_setup(struct vmm *vmm, struct vcpu *vcpu, int ncpus, bool irqchip,
+	      const struct kvm_cpuid2 *supported);
 
 #endif

@@ -1,19 +1,14 @@
-/* dev.c - run the init of every device declared with DEVICE() (see dev.h). */
+/* dev.c - attach the devices declared with DEVICE() (see dev.h). */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include "dev.h"
 #include "err.h"
+#include "vm.h"
 
 /* Provided by the linker for the "hyve_devices" section. */
 extern const struct device_desc *const __start_hyve_devices[] __attribute__((weak));
 extern const struct device_desc *const __stop_hyve_devices[] __attribute__((weak));
-
-static int dev_cmp(const void *a, const void *b)
-{
-	const struct device_desc *const *x = a, *const *y = b;
-
-	return strcmp((*x)->name, (*y)->name);
-}
 
 const struct device_desc *device_find(const char *name)
 {
@@ -22,6 +17,49 @@ const struct device_desc *device_find(const char *name)
 		if (!strcmp((*d)->name, name))
 			return *d;
 	return NULL;
+}
+
+static int dev_register(struct vm *vm, const struct dev_range *g, void *dev)
+{
+	unsigned flags = g->flags & (IO_READ | IO_WRITE);
+
+	if (g->flags & DEV_MMIO)
+		return vm_register_mmio(vm, g->name, g->base, g->len, flags, g->io, dev);
+	if (g->base > 0xffff || g->len > 0x10000 - g->base)
+		return err_set(-EINVAL, "%s: bad port range", g->name);
+	int r = vm_register_pio(vm, g->name, (uint16_t)g->base, (uint16_t)g->len,
+				flags, g->io, dev);
+	/* Without coalescing every write exits: slower, not wrong. */
+	if (r == 0 && (g->flags & DEV_COALESCE) &&
+	    vm_coalesce_pio(vm, (uint16_t)g->base, (uint16_t)g->len) < 0)
+		err_clear();
+	return r;
+}
+
+int device_attach(struct vm *vm, const struct device_desc *d)
+{
+	void *dev = NULL;
+	int r;
+
+	if (d->create && (r = d->create(vm, &dev)) < 0)
+		return r;
+	if (d->destroy && (r = vm_on_destroy(vm, d->destroy, dev)) < 0) {
+		d->destroy(dev);
+		return r;
+	}
+	for (int i = 0; i < DEV_MAX_RANGES && d->ranges[i].name; i++)
+		if ((r = dev_register(vm, &d->ranges[i], dev)) < 0)
+			return r;
+	return d->attach ? d->attach(vm, dev) : 0;
+}
+
+static int dev_cmp(const void *a, const void *b)
+{
+	const struct device_desc *const *x = a, *const *y = b;
+
+	if ((*x)->level != (*y)->level)
+		return (*x)->level < (*y)->level ? -1 : 1;
+	return strcmp((*x)->name, (*y)->name);
 }
 
 int devices_init(struct vm *vm)
@@ -34,11 +72,11 @@ int devices_init(struct vm *vm)
 		return 0;
 	list = malloc(n * sizeof(*list));
 	if (!list)
-		return err_set(-12, "out of memory");
+		return err_set(-ENOMEM, "out of memory");
 	memcpy(list, __start_hyve_devices, n * sizeof(*list));
-	qsort(list, n, sizeof(*list), dev_cmp);	/* deterministic order */
+	qsort(list, n, sizeof(*list), dev_cmp);		/* by level, then name */
 	for (size_t i = 0; i < n && r == 0; i++)
-		r = list[i]->init(vm);
+		r = device_attach(vm, list[i]);
 	free(list);
 	return r;
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "lock.h"
 #include "err.h"
 #include "util.h"
 #include "iobus.h"
@@ -91,7 +92,7 @@ int iobus_register(struct iobus *bus, const char *name, uint64_t base,
 			       name, bus->name, (unsigned long long)base,
 			       (unsigned long long)len);
 
-	pthread_mutex_lock(&bus->wlock);
+	lock(&bus->wlock, LOCK_IOBUS);
 	t = iobus_table(bus);
 	/* Find the insertion point; refuse overlap with either neighbour. */
 	for (i = 0; i < t->n && t->r[i].base < base; i++)
@@ -116,7 +117,7 @@ int iobus_register(struct iobus *bus, const char *name, uint64_t base,
 	add.arg = arg;
 	r = iobus_publish(bus, -1, &add, i);
 out:
-	pthread_mutex_unlock(&bus->wlock);
+	unlock(&bus->wlock, LOCK_IOBUS);
 	return r;
 }
 
@@ -125,7 +126,7 @@ int iobus_unregister(struct iobus *bus, uint64_t base)
 	const struct io_table *t;
 	int r = -ENOENT;
 
-	pthread_mutex_lock(&bus->wlock);
+	lock(&bus->wlock, LOCK_IOBUS);
 	t = iobus_table(bus);
 	for (int i = 0; i < t->n; i++) {
 		if (t->r[i].base == base) {
@@ -133,7 +134,7 @@ int iobus_unregister(struct iobus *bus, uint64_t base)
 			break;
 		}
 	}
-	pthread_mutex_unlock(&bus->wlock);
+	unlock(&bus->wlock, LOCK_IOBUS);
 	if (r == -ENOENT)
 		err_set(r, "no %s range at 0x%llx", bus->name, (unsigned long long)base);
 	return r;
@@ -165,7 +166,7 @@ const struct io_range *iobus_find(const struct iobus *bus, uint64_t addr,
 /* Remember which unclaimed addresses the guest touches (slow path only). */
 static void iobus_note_unclaimed(struct iobus *bus, uint64_t addr)
 {
-	pthread_mutex_lock(&bus->seen_lock);
+	lock(&bus->seen_lock, LOCK_IOBUS_SEEN);
 	for (int i = 0; i < bus->nseen; i++) {
 		if (bus->seen[i].addr == addr) {
 			bus->seen[i].count++;
@@ -178,7 +179,7 @@ static void iobus_note_unclaimed(struct iobus *bus, uint64_t addr)
 		bus->nseen++;
 	}
 out:
-	pthread_mutex_unlock(&bus->seen_lock);
+	unlock(&bus->seen_lock, LOCK_IOBUS_SEEN);
 }
 
 int iobus_access(struct iobus *bus, bool write, uint64_t addr, unsigned size,

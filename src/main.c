@@ -277,8 +277,8 @@ static int add_devices(struct vm *vm, const struct run_opts *o)
 /* Put the guest into a freshly created VM: raw image, or ACPI + kernel. */
 static int load_guest(struct vm *vm, const struct raw_image *img, const struct kernel_image *k)
 {
-	struct acpi_config acfg = { .ncpus = vm->ncpus, .base_gpa = GUEST_BIOS_START,
-				    .mem_size = vm->cfg.mem_size };
+	struct acpi_config acfg = { .ncpus = vm_ncpus(vm), .base_gpa = GUEST_BIOS_START,
+				    .mem_size = vm_mem_size(vm) };
 	struct kernel_entry entry;
 	uint64_t rsdp;
 	size_t room = GUEST_HIGH_START - GUEST_BIOS_START;
@@ -299,11 +299,13 @@ static int load_guest(struct vm *vm, const struct raw_image *img, const struct k
 
 static void print_boot_stats(struct vm *vm, uint64_t t0, uint64_t out)
 {
-	fprintf(stderr, "stats: boot setup_us=%llu", vm->first_run_ns ?
-		(unsigned long long)((vm->first_run_ns - t0) / 1000) : 0ULL);
-	if (out && vm->first_run_ns && out >= vm->first_run_ns)
+	uint64_t run = vm_first_run_ns(vm);
+
+	fprintf(stderr, "stats: boot setup_us=%llu", run ?
+		(unsigned long long)((run - t0) / 1000) : 0ULL);
+	if (out && run && out >= run)
 		fprintf(stderr, " first_output_us=%llu",
-			(unsigned long long)((out - vm->first_run_ns) / 1000));
+			(unsigned long long)((out - run) / 1000));
 	fputc('\n', stderr);
 }
 
@@ -314,7 +316,7 @@ static int cmd_run(int argc, char **argv, uint64_t t0)
 	struct raw_image img = { 0 };
 	struct kernel_image k;
 	struct console *con = NULL;
-	struct vm vm;
+	struct vm *vm = NULL;
 	int status;
 	uint64_t first_out;
 	bool have_kernel = false, k_open = false;
@@ -354,37 +356,38 @@ static int cmd_run(int argc, char **argv, uint64_t t0)
 			k_open = r == 0;
 		}
 		if (r == 0)
-			r = add_devices(&vm, &o);
+			r = add_devices(vm, &o);
 		if (r == 0)
-			r = load_guest(&vm, o.raw ? &img : NULL, have_kernel ? &k : NULL);
+			r = load_guest(vm, o.raw ? &img : NULL, have_kernel ? &k : NULL);
 		if (k_open) {		/* in guest RAM now: free the host copy */
 			kernel_close(&k);
 			k_open = false;
 		}
-		if (r < 0 || vm_run(&vm) < 0) {
+		if (r < 0 || vm_run(vm) < 0) {
 			console_close(con);
 			con = NULL;
 			status = fail(err_msg());
-			vm_destroy(&vm);
+			vm_destroy(vm);
 			goto out;
 		}
-		status = vm.stop;
+		status = vm_stop_reason(vm);
 		if (status != VM_RESET || !o.restart)
 			break;
-		vm_destroy(&vm);	/* reboot: a new VM from scratch */
+		vm_destroy(vm);	/* reboot: a new VM from scratch */
+		vm = NULL;
 		t0 = mono_ns();
 	}
 	first_out = console_first_output_ns(con);
 	console_close(con);	/* flush and restore the tty before we print */
 	con = NULL;
-	vm.con = NULL;
-	if (vm.stop_msg[0])
-		fprintf(stderr, "hyve: %s\n", vm.stop_msg);
+	vm_detach_console(vm);
+	if (vm_stop_msg(vm)[0])
+		fprintf(stderr, "hyve: %s\n", vm_stop_msg(vm));
 	if (cfg.stats) {
-		vm_print_stats(&vm, stderr);
-		print_boot_stats(&vm, t0, first_out);
+		vm_print_stats(vm, stderr);
+		print_boot_stats(vm, t0, first_out);
 	}
-	vm_destroy(&vm);
+	vm_destroy(vm);
 out:
 	if (con)
 		console_close(con);

@@ -16,7 +16,10 @@
 #include "console.h"
 #include "err.h"
 #include "util.h"
+#define HYVE_VM_CORE
+#include "lock.h"
 #include "vcpu.h"
+#include "vm_impl.h"
 
 #define SIG_KICK SIGUSR1
 
@@ -226,7 +229,7 @@ void vm_drain_coalesced(struct vm *vm)
 
 	if (!vmm_coalesced_pending(&vm->vmm))
 		return;
-	pthread_mutex_lock(&vm->drain_lock);
+	lock(&vm->drain_lock, LOCK_DRAIN);
 	while (vmm_coalesced_pop(&vm->vmm, &e)) {
 		uint64_t val = 0;
 		unsigned len = e.len <= 8 ? e.len : 8;
@@ -234,7 +237,7 @@ void vm_drain_coalesced(struct vm *vm)
 		memcpy(&val, e.data, len);
 		iobus_access(e.pio ? &vm->pio : &vm->mmio, true, e.phys_addr, len, &val);
 	}
-	pthread_mutex_unlock(&vm->drain_lock);
+	unlock(&vm->drain_lock, LOCK_DRAIN);
 }
 
 enum vm_stop vcpu_handle_exit(struct vcpu *vcpu)

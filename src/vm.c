@@ -14,16 +14,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
+#define HYVE_VM_CORE
 #include "console.h"
 #include "cpu.h"
 #include "dev.h"
 #include "err.h"
+#include "lock.h"
 #include "vcpu.h"
-#include "vm.h"
+#include "vm_impl.h"
 
 #define VM_TICK_NS	10000000L	/* 10 ms: bound on console output delay */
 
@@ -109,22 +110,79 @@ int vm_irq_line(struct vm *vm, unsigned gsi, bool level)
 
 void *vm_gpa(struct vm *vm, uint64_t gpa, uint64_t len)
 {
-	for (int i = 0; i < vm->nmem; i++) {
-		const struct mem_region *m = &vm->mem[i];
+	return mem_gpa(&vm->mem, gpa, len);
+}
 
-		/* gpa - m->gpa cannot underflow; compare lengths, not ends. */
-		if (gpa >= m->gpa && gpa - m->gpa <= m->size &&
-		    len <= m->size - (gpa - m->gpa))
-			return m->host + (gpa - m->gpa);
-	}
-	return NULL;
+bool vm_ram_overlaps(struct vm *vm, uint64_t gpa, uint64_t len)
+{
+	return mem_overlaps(&vm->mem, gpa, len);
+}
+
+const struct guest_mem *vm_memory(struct vm *vm)
+{
+	return &vm->mem;
+}
+
+uint64_t vm_mem_size(struct vm *vm)
+{
+	return vm->cfg.mem_size;
+}
+
+int vm_ncpus(struct vm *vm)
+{
+	return vm->ncpus;
+}
+
+bool vm_has_irqchip(struct vm *vm)
+{
+	return vm->cfg.irqchip;
+}
+
+struct pci_bus *vm_pci_bus(struct vm *vm)
+{
+	return vm->pci;
+}
+
+void vm_set_pci_bus(struct vm *vm, struct pci_bus *bus)
+{
+	vm->pci = bus;
+}
+
+struct vmm_vcpu *vm_bsp(struct vm *vm)
+{
+	return vm->ncpus > 0 ? &vm->vcpus[0].kvm : NULL;
+}
+
+enum vm_stop vm_stop_reason(struct vm *vm)
+{
+	return __atomic_load_n(&vm->stop, __ATOMIC_ACQUIRE);
+}
+
+const char *vm_stop_msg(struct vm *vm)
+{
+	return vm->stop_msg;
+}
+
+uint64_t vm_first_run_ns(struct vm *vm)
+{
+	return vm->first_run_ns;
+}
+
+void vm_detach_console(struct vm *vm)
+{
+	vm->con = NULL;
+}
+
+struct iobus *vm_iobus(struct vm *vm, bool pio)
+{
+	return pio ? &vm->pio : &vm->mmio;
 }
 
 void vm_request_stop(struct vm *vm, enum vm_stop why, const char *fmt, ...)
 {
 	bool first;
 
-	pthread_mutex_lock(&vm->stop_lock);
+	lock(&vm->stop_lock, LOCK_VM_STOP);
 	first = vm->stop == VM_RUNNING;
 	if (first) {
 		if (fmt) {
@@ -136,7 +194,7 @@ void vm_request_stop(struct vm *vm, enum vm_stop why, const char *fmt, ...)
 		__atomic_store_n(&vm->stop, why, __ATOMIC_RELEASE);
 		pthread_cond_broadcast(&vm->stop_cond);
 	}
-	pthread_mutex_unlock(&vm->stop_lock);
+	unlock(&vm->stop_lock, LOCK_VM_STOP);
 	if (!first)
 		return;
 	for (int i = 0; i < vm->ncpus; i++)
@@ -156,68 +214,31 @@ bool vm_stopping(struct vm *vm)
 
 void vm_wait_stopped(struct vm *vm)
 {
-	pthread_mutex_lock(&vm->stop_lock);
+	lock(&vm->stop_lock, LOCK_VM_STOP);
 	while (vm->stop == VM_RUNNING)
 		pthread_cond_wait(&vm->stop_cond, &vm->stop_lock);
-	pthread_mutex_unlock(&vm->stop_lock);
+	unlock(&vm->stop_lock, LOCK_VM_STOP);
 }
 
-/* Reserve guest RAM and lay it out like a PC: low, high, above 4 GiB. */
-static int vm_setup_memory(struct vm *vm)
+/*
+ * The one constructor.  Without kvm: buses, guest RAM, vCPU slots, the stop
+ * event and the console, no /dev/kvm and no devices (vm_create_nokvm).
+ * With kvm, in between: the KVM VM (opened first: its error is the one a
+ * host without KVM must print), irqchip, memory slots and vCPUs; then
+ * every declared device.
+ */
+static int vm_build(struct vm **out, const struct vm_config *cfg, bool kvm)
 {
-	uint64_t size = vm->cfg.mem_size;
-	uint64_t below4g = size < GUEST_PCI_HOLE ? size : GUEST_PCI_HOLE;
-
-	/*
-	 * 2 MiB-aligned, so guest-physical and host-virtual addresses agree
-	 * modulo 2 MiB and KVM can map guest RAM with 2 MiB pages: unaligned,
-	 * every 4 KiB the guest first touches costs a nested page fault (about
-	 * 20x more exits in a Linux boot, measured).
-	 */
-	const size_t align = 2u << 20;
-	uint8_t *raw = mmap(NULL, size + align, PROT_READ | PROT_WRITE,
-			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (raw == MAP_FAILED) {
-		vm->ram = NULL;
-		return err_set(-errno, "cannot reserve %llu MiB of guest memory: %s",
-			       (unsigned long long)(size >> 20), strerror(errno));
-	}
-	vm->ram = (uint8_t *)(((uintptr_t)raw + align - 1) & ~(uintptr_t)(align - 1));
-	if (vm->ram > raw)
-		munmap(raw, vm->ram - raw);
-	if (raw + size + align > vm->ram + size)
-		munmap(vm->ram + size, (raw + size + align) - (vm->ram + size));
-	madvise(vm->ram, size, MADV_HUGEPAGE);	/* where THP is "madvise" */
-	vm->nmem = 0;
-	vm->mem[vm->nmem++] = (struct mem_region){ 0, below4g < GUEST_LOW_END ?
-						   below4g : GUEST_LOW_END, vm->ram };
-	if (vm->cfg.bios_ram && below4g >= GUEST_HIGH_START)
-		vm->mem[vm->nmem++] = (struct mem_region){ GUEST_ROM_START,
-			GUEST_HIGH_START - GUEST_ROM_START, vm->ram + GUEST_ROM_START };
-	if (below4g > GUEST_HIGH_START)
-		vm->mem[vm->nmem++] = (struct mem_region){ GUEST_HIGH_START,
-			below4g - GUEST_HIGH_START, vm->ram + GUEST_HIGH_START };
-	if (size > GUEST_PCI_HOLE)
-		vm->mem[vm->nmem++] = (struct mem_region){ GUEST_4G,
-			size - GUEST_PCI_HOLE, vm->ram + GUEST_PCI_HOLE };
-	for (int i = 0; i < vm->nmem; i++) {
-		int r = vmm_set_memory(&vm->vmm, i, vm->mem[i].gpa, vm->mem[i].size,
-				       vm->mem[i].host);
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
-int vm_create(struct vm *vm, const struct vm_config *cfg)
-{
+	struct vm *vm = calloc(1, sizeof(*vm));
 	int r;
 
-	memset(vm, 0, sizeof(*vm));
+	*out = NULL;
+	if (!vm)
+		return err_set(-ENOMEM, "out of memory");
 	vm->cfg = *cfg;
 	vm->stop = VM_RUNNING;
 	vm->stop_efd = -1;
-	vm->vmm.kvm_fd = vm->vmm.vm_fd = -1;
+	vmm_init(&vm->vmm);
 	pthread_mutex_init(&vm->stop_lock, NULL);
 	pthread_cond_init(&vm->stop_cond, NULL);
 	pthread_mutex_init(&vm->drain_lock, NULL);
@@ -225,42 +246,73 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	iobus_init(&vm->mmio, "mmio", 0, 8);
 	vm->pio.timing = vm->mmio.timing = cfg->stats;
 
-	const char *dev = getenv("HYVE_KVM_DEVICE");
-	if ((r = vmm_create(&vm->vmm, dev && *dev ? dev : "/dev/kvm")) < 0)
-		return r;
-	if (cfg->irqchip && (r = vmm_create_irqchip(&vm->vmm)) < 0)
-		return r;
-	if ((r = vm_setup_memory(vm)) < 0)
-		return r;
+	if (kvm) {
+		const char *dev = getenv("HYVE_KVM_DEVICE");
+		if ((r = vmm_create(&vm->vmm, dev && *dev ? dev : "/dev/kvm")) < 0)
+			goto fail;
+		if (cfg->irqchip && (r = vmm_create_irqchip(&vm->vmm)) < 0)
+			goto fail;
+	}
+	if ((r = mem_init(&vm->mem, cfg->mem_size, cfg->bios_ram)) < 0)
+		goto fail;
+	for (int i = 0; kvm && i < vm->mem.n; i++) {
+		const struct mem_region *m = &vm->mem.r[i];
+		if ((r = vmm_set_memory(&vm->vmm, i, m->gpa, m->size, m->host)) < 0)
+			goto fail;
+	}
 
-	vm->vcpus = calloc(cfg->ncpus, sizeof(*vm->vcpus));
-	if (!vm->vcpus)
-		return err_set(-ENOMEM, "out of memory");
+	vm->vcpus = calloc(cfg->ncpus > 0 ? cfg->ncpus : 1, sizeof(*vm->vcpus));
+	if (!vm->vcpus) {
+		r = err_set(-ENOMEM, "out of memory");
+		goto fail;
+	}
 	for (int i = 0; i < cfg->ncpus; i++) {
 		vm->vcpus[i].vm = vm;
 		vm->vcpus[i].id = i;
-		if ((r = vmm_vcpu_create(&vm->vmm, i, &vm->vcpus[i].kvm)) < 0)
-			return r;
+		vm->vcpus[i].kvm.fd = -1;
+		vm->vcpus[i].kvm.id = i;
+		if (kvm && (r = vmm_vcpu_create(&vm->vmm, i, &vm->vcpus[i].kvm)) < 0)
+			goto fail;
 		vm->ncpus++;
 	}
-	{	/* every guest sees a real CPUID (long mode needs it) */
+	if (kvm) {	/* every guest sees a real CPUID (long mode needs it) */
 		struct kvm_cpuid2 *supported;
 
 		if ((r = vmm_supported_cpuid(&vm->vmm, &supported)) < 0)
-			return r;
+			goto fail;
 		for (int i = 0; i < vm->ncpus && r == 0; i++)
-			r = cpu_setup(vm, &vm->vcpus[i], supported);
+			r = cpu_setup(&vm->vmm, &vm->vcpus[i], vm->ncpus, cfg->irqchip,
+				      supported);
 		free(supported);
 		if (r < 0)
-			return r;
+			goto fail;
 	}
 
 	vm->stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (vm->stop_efd < 0)
-		return err_set(-errno, "eventfd: %s", strerror(errno));
+	if (vm->stop_efd < 0) {
+		r = err_set(-errno, "eventfd: %s", strerror(errno));
+		goto fail;
+	}
 	vm->con = cfg->con;
-	console_mark(vm->con);
-	return devices_init(vm);
+	if (vm->con)
+		console_mark(vm->con);
+	if (kvm && (r = devices_init(vm)) < 0)
+		goto fail;
+	*out = vm;
+	return 0;
+fail:
+	vm_destroy(vm);
+	return r;
+}
+
+int vm_create(struct vm **out, const struct vm_config *cfg)
+{
+	return vm_build(out, cfg, true);
+}
+
+int vm_create_nokvm(struct vm **out, const struct vm_config *cfg)
+{
+	return vm_build(out, cfg, false);
 }
 
 /* The main loop: returns once the VM has been asked to stop. */
@@ -384,6 +436,8 @@ void vm_print_stats(struct vm *vm, FILE *f)
 
 void vm_destroy(struct vm *vm)
 {
+	if (!vm)
+		return;
 	while (vm->nfini > 0) {
 		vm->nfini--;
 		vm->fini[vm->nfini].fn(vm->fini[vm->nfini].arg);
@@ -396,15 +450,14 @@ void vm_destroy(struct vm *vm)
 	for (int i = 0; i < vm->ncpus; i++)
 		vmm_vcpu_destroy(&vm->vmm, &vm->vcpus[i].kvm);
 	free(vm->vcpus);
-	vm->vcpus = NULL;
-	vm->ncpus = 0;
 	vmm_destroy(&vm->vmm);
-	if (vm->ram)
-		munmap(vm->ram, vm->cfg.mem_size);
-	vm->ram = NULL;
+	mem_fini(&vm->mem);
 	if (vm->stop_efd >= 0)
 		close(vm->stop_efd);
-	vm->stop_efd = -1;
 	iobus_destroy(&vm->pio);
 	iobus_destroy(&vm->mmio);
+	pthread_mutex_destroy(&vm->drain_lock);
+	pthread_cond_destroy(&vm->stop_cond);
+	pthread_mutex_destroy(&vm->stop_lock);
+	free(vm);
 }

@@ -2,9 +2,10 @@
  * vm.h - one virtual machine: its KVM handles, guest RAM, buses, console,
  * vCPU threads and the reason it stopped.
  *
- * Devices see only the vm_* calls below: register a port or MMIO range,
- * reach the console, translate a guest-physical address, or ask the VM to
- * stop (reset, power off).
+ * struct vm is opaque: devices, the PCI core, virtio, backends and boot
+ * loaders see only the vm_* calls below (register a port or MMIO range,
+ * reach the console, translate a guest-physical address, raise a line, ask
+ * the VM to stop).  Its fields are the VM core's (vm_impl.h).
  */
 #ifndef HYVE_VM_H
 #define HYVE_VM_H
@@ -13,12 +14,13 @@
 #include <stdint.h>
 #include <stddef.h>
 #include <stdio.h>
-#include <pthread.h>
 #include "iobus.h"
-#include "vmm/vmm.h"
+#include "mem.h"
 
 struct console;
-struct vcpu;
+struct pci_bus;
+struct vm;		/* opaque outside the VM core (vm_impl.h) */
+struct vmm_vcpu;
 
 /*
  * How a VM ends; also hyve's exit status (README: "Exit status").
@@ -34,20 +36,6 @@ enum vm_stop {
 	VM_GUEST_FATAL	= 4,	/* strict-I/O violation, unhandled exit, ... */
 };
 
-/* Guest RAM layout: a PC-like map with the legacy hole and the PCI hole. */
-#define GUEST_LOW_END		0xA0000ULL	/* 640 KiB */
-#define GUEST_ROM_START		0xC0000ULL	/* option ROM + BIOS area: RAM for */
-#define GUEST_BIOS_START	0xE0000ULL	/* OS boots; ACPI tables from here */
-#define GUEST_HIGH_START	0x100000ULL	/* 1 MiB */
-#define GUEST_PCI_HOLE		0xC0000000ULL	/* 3 GiB: RAM stops here ... */
-#define GUEST_4G		0x100000000ULL	/* ... and resumes at 4 GiB */
-
-struct mem_region {
-	uint64_t gpa;
-	uint64_t size;
-	uint8_t *host;
-};
-
 struct vm_config {
 	uint64_t mem_size;	/* bytes of guest RAM */
 	int ncpus;
@@ -57,31 +45,6 @@ struct vm_config {
 	bool strict_io;
 	bool stats;
 	struct console *con;	/* the console, owned by the caller */
-};
-
-struct vm {
-	struct vm_config cfg;
-	struct vmm vmm;			/* KVM handles (src/vmm) */
-	uint8_t *ram;			/* host mapping of all guest RAM */
-	struct mem_region mem[4];	/* low, BIOS area, high, above 4G */
-	int nmem;
-	struct iobus pio, mmio;
-	struct console *con;
-	struct vcpu *vcpus;
-	int ncpus;
-
-	pthread_mutex_t drain_lock;	/* one consumer of the coalesced ring */
-
-	/* stopping */
-	pthread_mutex_t stop_lock;
-	pthread_cond_t stop_cond;
-	enum vm_stop stop;		/* VM_RUNNING until something stops it */
-	char stop_msg[2048];		/* what main prints, "" for none */
-	int stop_efd;			/* eventfd: main loop wakes on stop */
-	uint64_t first_run_ns;		/* CLOCK_MONOTONIC at vCPU 0's first KVM_RUN */
-
-	struct { void (*fn)(void *); void *arg; } fini[32];
-	int nfini;
 };
 
 /* Device-facing calls. */
@@ -138,16 +101,52 @@ bool vm_stopping(struct vm *vm);
 void vm_wait_stopped(struct vm *vm);	/* block until something stops the VM */
 
 /*
- * The one checked accessor for guest memory: a host pointer to
- * [gpa, gpa+len) if it lies wholly inside one RAM region, else NULL.
- * Overflow-safe for any gpa and len.
+ * Guest memory: the checked accessor (mem_gpa() on this VM's RAM: a host
+ * pointer to [gpa, gpa+len) if it lies wholly inside one RAM region, else
+ * NULL), and whether a range overlaps RAM.
  */
 void *vm_gpa(struct vm *vm, uint64_t gpa, uint64_t len);
+bool vm_ram_overlaps(struct vm *vm, uint64_t gpa, uint64_t len);
+/* The memory itself, for code that parses guest memory (virtqueues). */
+const struct guest_mem *vm_memory(struct vm *vm);
 
-/* Build / run / tear down (main.c's view). */
-int vm_create(struct vm *vm, const struct vm_config *cfg);
+/* What a device may know about the machine. */
+uint64_t vm_mem_size(struct vm *vm);
+int vm_ncpus(struct vm *vm);
+bool vm_has_irqchip(struct vm *vm);	/* in-kernel PIC/IOAPIC/LAPIC */
+
+/* The PCI bus hangs off the VM: set by pci_bus_create, NULL before. */
+struct pci_bus *vm_pci_bus(struct vm *vm);
+void vm_set_pci_bus(struct vm *vm, struct pci_bus *bus);
+
+/* The boot CPU's KVM handle, for a loader to set its registers. */
+struct vmm_vcpu *vm_bsp(struct vm *vm);
+
+/*
+ * Build / run / tear down (main.c's view).  vm_create builds the whole VM:
+ * vm_create_nokvm's VM (buses, memory, vCPU slots, console), then KVM (the
+ * VM, irqchip, memory slots, vCPUs), then every declared device.
+ *
+ * vm_create_nokvm is the same constructor without /dev/kvm and without
+ * devices, for unit tests and fuzz targets: a real struct vm whose KVM
+ * calls fail with -ENODEV (vm_irq_line does nothing, as without irqchip);
+ * tests add the devices they drive (device_attach, devices_init).
+ * On failure both return -errno with *out NULL.
+ */
+int vm_create(struct vm **out, const struct vm_config *cfg);
+int vm_create_nokvm(struct vm **out, const struct vm_config *cfg);
 int vm_run(struct vm *vm);		/* returns when the VM stopped */
-void vm_destroy(struct vm *vm);
+void vm_destroy(struct vm *vm);		/* frees vm; NULL is a no-op */
+
+/* How the VM stopped and its message ("" for none); for main and tests. */
+enum vm_stop vm_stop_reason(struct vm *vm);
+const char *vm_stop_msg(struct vm *vm);
+/* CLOCK_MONOTONIC ns of vCPU 0's first KVM_RUN, 0 if it never ran. */
+uint64_t vm_first_run_ns(struct vm *vm);
+/* Forget the console (main closed it before printing the stop message). */
+void vm_detach_console(struct vm *vm);
+/* The buses themselves: for the VM core's tests (devices use vm_register_*). */
+struct iobus *vm_iobus(struct vm *vm, bool pio);
 /* --stats: exits per reason, accesses per range, handler time. */
 void vm_print_stats(struct vm *vm, FILE *f);
 

@@ -310,7 +310,7 @@ void kernel_entry_state(const struct kernel_entry *entry, struct kvm_sregs *s,
 
 int kernel_set_entry(struct vm *vm, const struct kernel_entry *entry)
 {
-	struct vmm_vcpu *bsp = &vm->vcpus[0].kvm;
+	struct vmm_vcpu *bsp = vm_bsp(vm);
 	struct kvm_sregs s;
 	struct kvm_regs regs;
 	int r;

@@ -82,7 +82,7 @@ void raw_free(struct raw_image *img)
 
 int raw_load(struct vm *vm, const struct raw_image *img)
 {
-	struct vmm_vcpu *bsp = &vm->vcpus[0].kvm;
+	struct vmm_vcpu *bsp = vm_bsp(vm);
 	struct kvm_sregs s;
 	struct kvm_regs regs = {
 		.rip = img->addr,

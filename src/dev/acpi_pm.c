@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include "lock.h"
 #include "dev.h"
 #include "err.h"
 #include "vm.h"
@@ -67,7 +68,7 @@ int acpi_pm_evt_io(void *arg, bool write, uint64_t offset, unsigned size,
 	}
 	/* the block as one 32-bit value: STS in bits 0-15, EN in 16-31 */
 	wmask = io_mask(size) << (offset * 8);
-	pthread_mutex_lock(&pm->lock);
+	lock(&pm->lock, LOCK_DEVICE);
 	if (write) {
 		v = (*val << (offset * 8)) & wmask;
 		pm->sts &= (uint16_t)~(v & STS_BITS);
@@ -77,7 +78,7 @@ int acpi_pm_evt_io(void *arg, bool write, uint64_t offset, unsigned size,
 	} else {
 		*val = get_bytes(pm->sts | (uint32_t)pm->en << 16, offset, size);
 	}
-	pthread_mutex_unlock(&pm->lock);
+	unlock(&pm->lock, LOCK_DEVICE);
 	return 0;
 }
 
@@ -94,7 +95,7 @@ int acpi_pm_cnt_io(void *arg, bool write, uint64_t offset, unsigned size,
 		return 0;
 	}
 	wmask = io_mask(size) << (offset * 8);
-	pthread_mutex_lock(&pm->lock);
+	lock(&pm->lock, LOCK_DEVICE);
 	if (write) {
 		v = (*val << (offset * 8)) & wmask;
 		pm->cnt = (uint16_t)((pm->cnt & ~(wmask & CNT_STORED)) |
@@ -106,7 +107,7 @@ int acpi_pm_cnt_io(void *arg, bool write, uint64_t offset, unsigned size,
 	} else {
 		*val = get_bytes(pm->cnt | PM1_SCI_EN, offset, size);
 	}
-	pthread_mutex_unlock(&pm->lock);
+	unlock(&pm->lock, LOCK_DEVICE);
 	if (off && pm->poweroff)
 		pm->poweroff(pm->arg);
 	return 0;
@@ -139,32 +140,20 @@ static void acpi_pm_vm_poweroff(void *arg)
 	vm_request_stop(arg, VM_POWEROFF, NULL);
 }
 
-/* Lives as long as the process (dev.h has no teardown); kept reachable. */
-static struct acpi_pm *acpi_pm_dev;
-
-static void acpi_pm_fini(void *p)
+static int acpi_pm_new(struct vm *vm, void **dev)
 {
-	acpi_pm_destroy(p);
+	return acpi_pm_create((struct acpi_pm **)dev, acpi_pm_vm_poweroff, vm);
 }
 
-static int acpi_pm_init(struct vm *vm)
+static void acpi_pm_free(void *pm)
 {
-	int r;
-
-	if ((r = acpi_pm_create(&acpi_pm_dev, acpi_pm_vm_poweroff, vm)) < 0)
-		return r;
-	if ((r = vm_on_destroy(vm, acpi_pm_fini, acpi_pm_dev)) < 0) {
-		acpi_pm_destroy(acpi_pm_dev);
-		return r;
-	}
-	r = vm_register_pio(vm, "acpi-pm1-evt", ACPI_PM1A_EVT_PORT,
-			    ACPI_PM1_EVT_LEN, IO_READ | IO_WRITE,
-			    acpi_pm_evt_io, acpi_pm_dev);
-	if (r < 0)
-		return r;
-	return vm_register_pio(vm, "acpi-pm1-cnt", ACPI_PM1A_CNT_PORT,
-			       ACPI_PM1_CNT_LEN, IO_READ | IO_WRITE,
-			       acpi_pm_cnt_io, acpi_pm_dev);
+	acpi_pm_destroy(pm);
 }
 
-DEVICE(acpi_pm, acpi_pm_init);
+DEVICE(acpi_pm, .level = DEV_LEVEL_DEV, .create = acpi_pm_new, .destroy = acpi_pm_free,
+       .ranges = {
+	       { "acpi-pm1-evt", ACPI_PM1A_EVT_PORT, ACPI_PM1_EVT_LEN, acpi_pm_evt_io,
+		 IO_READ | IO_WRITE },
+	       { "acpi-pm1-cnt", ACPI_PM1A_CNT_PORT, ACPI_PM1_CNT_LEN, acpi_pm_cnt_io,
+		 IO_READ | IO_WRITE },
+       });

@@ -60,32 +60,16 @@ void bvmcons_destroy(struct bvmcons *bc)
 	free(bc);
 }
 
-/* Lives as long as the process (dev.h has no teardown); kept reachable. */
-static struct bvmcons *bvmcons_dev;
-
-static void bvmcons_fini(void *p)
+static int bvmcons_new(struct vm *vm, void **dev)
 {
-	bvmcons_destroy(p);
+	return bvmcons_create((struct bvmcons **)dev, vm_console(vm));
 }
 
-static int bvmcons_init(struct vm *vm)
+static void bvmcons_free(void *bc)
 {
-	int r;
-
-	if ((r = bvmcons_create(&bvmcons_dev, vm_console(vm))) < 0)
-		return r;
-	if ((r = vm_on_destroy(vm, bvmcons_fini, bvmcons_dev)) < 0) {
-		bvmcons_destroy(bvmcons_dev);
-		return r;
-	}
-	r = vm_register_pio(vm, "bvmcons", BVMCONS_PORT, BVMCONS_LEN,
-			    IO_READ | IO_WRITE, bvmcons_io, bvmcons_dev);
-	if (r < 0)
-		return r;
-	/* Without coalescing every byte exits; that is slower, not wrong. */
-	if (vm_coalesce_pio(vm, BVMCONS_PORT, BVMCONS_LEN) < 0)
-		err_clear();
-	return 0;
+	bvmcons_destroy(bc);
 }
 
-DEVICE(bvmcons, bvmcons_init);
+DEVICE(bvmcons, .level = DEV_LEVEL_DEV, .create = bvmcons_new, .destroy = bvmcons_free,
+       .ranges = { { "bvmcons", BVMCONS_PORT, BVMCONS_LEN, bvmcons_io,
+		     IO_READ | IO_WRITE | DEV_COALESCE } });

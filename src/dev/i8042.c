@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include "lock.h"
 #include "dev.h"
 #include "err.h"
 #include "vm.h"
@@ -105,7 +106,7 @@ static int port_io(struct i8042 *k, bool cmd_port, bool write,
 			*val = ~0ULL;
 		return 0;
 	}
-	pthread_mutex_lock(&k->lock);
+	lock(&k->lock, LOCK_DEVICE);
 	if (write) {
 		k->last_cmd = cmd_port;
 		reset = cmd_port ? command(k, (uint8_t)*val) : data(k, (uint8_t)*val);
@@ -116,7 +117,7 @@ static int port_io(struct i8042 *k, bool cmd_port, bool write,
 		*val = k->obf ? k->out : 0;
 		k->obf = false;
 	}
-	pthread_mutex_unlock(&k->lock);
+	unlock(&k->lock, LOCK_DEVICE);
 	if (reset && k->reset)
 		k->reset(k->reset_arg);
 	return 0;
@@ -163,30 +164,18 @@ static void i8042_vm_reset(void *arg)
 	vm_request_stop(arg, VM_RESET, NULL);
 }
 
-/* Lives as long as the process (dev.h has no teardown); kept reachable. */
-static struct i8042 *i8042_dev;
-
-static void i8042_fini(void *p)
+static int i8042_new(struct vm *vm, void **dev)
 {
-	i8042_destroy(p);
+	return i8042_create((struct i8042 **)dev, i8042_vm_reset, vm);
 }
 
-static int i8042_init(struct vm *vm)
+static void i8042_free(void *k)
 {
-	int r;
-
-	if ((r = i8042_create(&i8042_dev, i8042_vm_reset, vm)) < 0)
-		return r;
-	if ((r = vm_on_destroy(vm, i8042_fini, i8042_dev)) < 0) {
-		i8042_destroy(i8042_dev);
-		return r;
-	}
-	r = vm_register_pio(vm, "i8042-data", I8042_DATA_PORT, 1,
-			    IO_READ | IO_WRITE, i8042_data_io, i8042_dev);
-	if (r < 0)
-		return r;
-	return vm_register_pio(vm, "i8042-cmd", I8042_CMD_PORT, 1,
-			       IO_READ | IO_WRITE, i8042_cmd_io, i8042_dev);
+	i8042_destroy(k);
 }
 
-DEVICE(i8042, i8042_init);
+DEVICE(i8042, .level = DEV_LEVEL_DEV, .create = i8042_new, .destroy = i8042_free,
+       .ranges = {
+	       { "i8042-data", I8042_DATA_PORT, 1, i8042_data_io, IO_READ | IO_WRITE },
+	       { "i8042-cmd", I8042_CMD_PORT, 1, i8042_cmd_io, IO_READ | IO_WRITE },
+       });

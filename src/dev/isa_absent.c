@@ -10,15 +10,6 @@
 #include "dev.h"
 #include "vm.h"
 
-static const struct {
-	const char *name;
-	uint16_t port, len;
-} isa_absent[] = {
-	{ "com2-absent", 0x2f8, 8 },
-	{ "com3-absent", 0x3e8, 8 },
-	{ "com4-absent", 0x2e8, 8 },
-};
-
 static int isa_absent_io(void *arg, bool write, uint64_t offset, unsigned size,
 			 uint64_t *val)
 {
@@ -27,15 +18,10 @@ static int isa_absent_io(void *arg, bool write, uint64_t offset, unsigned size,
 	return 0;
 }
 
-static int isa_absent_init(struct vm *vm)
-{
-	for (size_t i = 0; i < sizeof(isa_absent) / sizeof(isa_absent[0]); i++) {
-		int r = vm_register_pio(vm, isa_absent[i].name, isa_absent[i].port,
-					isa_absent[i].len, IO_READ | IO_WRITE,
-					isa_absent_io, NULL);
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-DEVICE(isa_absent, isa_absent_init);
+/* Stateless: no model, three ranges. */
+DEVICE(isa_absent, .level = DEV_LEVEL_DEV,
+       .ranges = {
+	       { "com2-absent", 0x2f8, 8, isa_absent_io, IO_READ | IO_WRITE },
+	       { "com3-absent", 0x3e8, 8, isa_absent_io, IO_READ | IO_WRITE },
+	       { "com4-absent", 0x2e8, 8, isa_absent_io, IO_READ | IO_WRITE },
+       });

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include "lock.h"
 #include "dev.h"
 #include "err.h"
 #include "vm.h"
@@ -39,7 +40,7 @@ int pci_host_addr_io(void *arg, bool write, uint64_t offset, unsigned size, uint
 	struct pci_host *p = arg;
 	bool do_reset = false;
 
-	pthread_mutex_lock(&p->lock);
+	lock(&p->lock, LOCK_DEVICE);
 	if (offset == 0 && size == 4) {
 		if (write)
 			p->addr = (uint32_t)*val & 0x80fffffc;	/* reserved bits read 0 */
@@ -55,7 +56,7 @@ int pci_host_addr_io(void *arg, bool write, uint64_t offset, unsigned size, uint
 	} else if (!write) {
 		*val = ~0ULL;	/* other partial accesses hit no register */
 	}
-	pthread_mutex_unlock(&p->lock);
+	unlock(&p->lock, LOCK_DEVICE);
 	if (do_reset && p->reset)
 		p->reset(p->reset_arg);
 	return 0;
@@ -66,9 +67,9 @@ int pci_host_data_io(void *arg, bool write, uint64_t offset, unsigned size, uint
 	struct pci_host *p = arg;
 	uint32_t addr, v = (uint32_t)*val;
 
-	pthread_mutex_lock(&p->lock);
+	lock(&p->lock, LOCK_DEVICE);
 	addr = p->addr;
-	pthread_mutex_unlock(&p->lock);
+	unlock(&p->lock, LOCK_DEVICE);
 	if (!(addr & 0x80000000) || offset + size > 4) {
 		if (!write)
 			*val = ~0ULL;	/* disabled, or straddling the data port */
@@ -157,7 +158,20 @@ static void pci_host_reset(void *vm)
 	vm_request_stop(vm, VM_RESET, NULL);
 }
 
-static void pci_host_fini(void *arg)
+/* The model is the host bridge's latch and bus 0, which it creates. */
+static int pci_host_new(struct vm *vm, void **dev)
+{
+	struct pci_bus *bus = NULL;
+	int r;
+
+	if ((r = pci_bus_create(vm, &bus)) < 0)
+		return r;
+	if ((r = pci_host_create((struct pci_host **)dev, bus, pci_host_reset, vm)) < 0)
+		pci_bus_destroy(bus);
+	return r;
+}
+
+static void pci_host_free(void *arg)
 {
 	struct pci_host *p = arg;
 	struct pci_bus *bus = p->bus;
@@ -166,30 +180,17 @@ static void pci_host_fini(void *arg)
 	pci_bus_destroy(bus);
 }
 
-static int pci_host_init(struct vm *vm)
+static int pci_host_attach(struct vm *vm, void *arg)
 {
-	struct pci_bus *bus = NULL;
-	struct pci_host *host = NULL;
-	int r;
-
-	if ((r = pci_bus_create(vm, &bus)) < 0)
-		return r;
-	if ((r = pci_host_create(&host, bus, pci_host_reset, vm)) < 0) {
-		pci_bus_destroy(bus);
-		return r;
-	}
-	if ((r = vm_on_destroy(vm, pci_host_fini, host)) < 0) {
-		pci_host_fini(host);
-		return r;
-	}
-	if ((r = pci_host_add_bridge(bus)) < 0 ||
-	    (r = vm_register_pio(vm, "pci-config-addr", PCI_CONFIG_ADDR, 4,
-				 IO_READ | IO_WRITE, pci_host_addr_io, host)) < 0 ||
-	    (r = vm_register_pio(vm, "pci-config-data", PCI_CONFIG_DATA, 4,
-				 IO_READ | IO_WRITE, pci_host_data_io, host)) < 0 ||
-	    (r = vm_register_mmio(vm, "pci-ecam", PCI_ECAM_BASE, PCI_ECAM_SIZE,
-				  IO_READ | IO_WRITE, pci_host_ecam_io, host)) < 0)
-		return r;
-	return 0;
+	return pci_host_add_bridge(((struct pci_host *)arg)->bus);
 }
-DEVICE(pci_host, pci_host_init);
+
+/* Level base: PCI devices (--device, --disk) hang off the bus it makes. */
+DEVICE(pci_host, .level = DEV_LEVEL_BASE, .create = pci_host_new, .destroy = pci_host_free,
+       .ranges = {
+	       { "pci-config-addr", PCI_CONFIG_ADDR, 4, pci_host_addr_io, IO_READ | IO_WRITE },
+	       { "pci-config-data", PCI_CONFIG_DATA, 4, pci_host_data_io, IO_READ | IO_WRITE },
+	       { "pci-ecam", PCI_ECAM_BASE, PCI_ECAM_SIZE, pci_host_ecam_io,
+		 IO_READ | IO_WRITE | DEV_MMIO },
+       },
+       .attach = pci_host_attach);

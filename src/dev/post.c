@@ -61,31 +61,15 @@ void post_destroy(struct post *p)
 	free(p);
 }
 
-/* Lives as long as the process (dev.h has no teardown); kept reachable. */
-static struct post *post_dev;
+static int post_new(struct vm *vm, void **dev)
+{
+	return post_create((struct post **)dev);
+}
 
-static void post_fini(void *p)
+static void post_free(void *p)
 {
 	post_destroy(p);
 }
 
-static int post_init(struct vm *vm)
-{
-	int r;
-
-	if ((r = post_create(&post_dev)) < 0)
-		return r;
-	if ((r = vm_on_destroy(vm, post_fini, post_dev)) < 0) {
-		post_destroy(post_dev);
-		return r;
-	}
-	r = vm_register_pio(vm, "post", POST_PORT, 1, IO_READ | IO_WRITE,
-			    post_io, post_dev);
-	if (r < 0)
-		return r;
-	if (vm_coalesce_pio(vm, POST_PORT, 1) < 0)	/* only slower */
-		err_clear();
-	return 0;
-}
-
-DEVICE(post, post_init);
+DEVICE(post, .level = DEV_LEVEL_DEV, .create = post_new, .destroy = post_free,
+       .ranges = { { "post", POST_PORT, 1, post_io, IO_READ | IO_WRITE | DEV_COALESCE } });

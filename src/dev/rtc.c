@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include "lock.h"
 #include "dev.h"
 #include "err.h"
 #include "vm.h"
@@ -135,7 +136,7 @@ int rtc_io(void *arg, bool write, uint64_t offset, unsigned size, uint64_t *val)
 			*val = ~0ULL;
 		return 0;
 	}
-	pthread_mutex_lock(&r->lock);
+	lock(&r->lock, LOCK_DEVICE);
 	reg = r->index & 0x7f;
 	if (offset == 0) {
 		if (write)
@@ -159,7 +160,7 @@ int rtc_io(void *arg, bool write, uint64_t offset, unsigned size, uint64_t *val)
 	} else {
 		*val = r->ram[reg];
 	}
-	pthread_mutex_unlock(&r->lock);
+	unlock(&r->lock, LOCK_DEVICE);
 	return 0;
 }
 
@@ -191,22 +192,15 @@ void rtc_destroy(struct rtc *r)
 	free(r);
 }
 
-static void rtc_fini(void *r)
+static int rtc_new(struct vm *vm, void **dev)
+{
+	return rtc_create((struct rtc **)dev, NULL);
+}
+
+static void rtc_free(void *r)
 {
 	rtc_destroy(r);
 }
 
-static int rtc_init(struct vm *vm)
-{
-	struct rtc *r = NULL;
-	int ret = rtc_create(&r, NULL);
-
-	if (ret < 0)
-		return ret;
-	if ((ret = vm_on_destroy(vm, rtc_fini, r)) < 0) {
-		rtc_destroy(r);
-		return ret;
-	}
-	return vm_register_pio(vm, "rtc", RTC_PORT, 2, IO_READ | IO_WRITE, rtc_io, r);
-}
-DEVICE(rtc, rtc_init);
+DEVICE(rtc, .level = DEV_LEVEL_DEV, .create = rtc_new, .destroy = rtc_free,
+       .ranges = { { "rtc", RTC_PORT, 2, rtc_io, IO_READ | IO_WRITE } });

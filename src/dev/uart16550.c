@@ -36,6 +36,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include "lock.h"
 #include "console.h"
 #include "dev.h"
 #include "err.h"
@@ -323,13 +324,13 @@ int uart_io(void *arg, bool write, uint64_t offset, unsigned size,
 			*val = ~0ULL;
 		return 0;
 	}
-	pthread_mutex_lock(&u->lock);
+	lock(&u->lock, LOCK_DEVICE);
 	if (write)
 		reg_write(u, (unsigned)offset, (uint8_t)*val);
 	else
 		*val = reg_read(u, (unsigned)offset);
 	update_irq(u);
-	pthread_mutex_unlock(&u->lock);
+	unlock(&u->lock, LOCK_DEVICE);
 	return 0;
 }
 
@@ -337,7 +338,7 @@ void uart_input_ready(void *arg)
 {
 	struct uart *u = arg;
 
-	pthread_mutex_lock(&u->lock);
+	lock(&u->lock, LOCK_DEVICE);
 	/*
 	 * Take input eagerly only from a guest that asked for receive
 	 * interrupts; a polling guest pulls it with its own reads, so input
@@ -346,27 +347,27 @@ void uart_input_ready(void *arg)
 	if (u->ier & IER_ERBFI)
 		rx_fill(u);
 	update_irq(u);
-	pthread_mutex_unlock(&u->lock);
+	unlock(&u->lock, LOCK_DEVICE);
 }
 
 void uart_set_coalescing(struct uart *u, void (*stop)(void *arg), void *arg)
 {
-	pthread_mutex_lock(&u->lock);
+	lock(&u->lock, LOCK_DEVICE);
 	u->stop_coalescing = stop;
 	u->coalesce_arg = arg;
-	pthread_mutex_unlock(&u->lock);
+	unlock(&u->lock, LOCK_DEVICE);
 }
 
 void uart_set_irq(struct uart *u, void (*set_level)(void *arg, bool level),
 		  void *arg)
 {
-	pthread_mutex_lock(&u->lock);
+	lock(&u->lock, LOCK_DEVICE);
 	u->set_level = set_level;
 	u->irq_arg = arg;
 	u->irq_level = intr_source(u) != IIR_NONE;
 	if (set_level)
 		set_level(arg, u->irq_level);
-	pthread_mutex_unlock(&u->lock);
+	unlock(&u->lock, LOCK_DEVICE);
 }
 
 int uart_create(struct uart **out, struct console *con)
@@ -397,12 +398,6 @@ void uart_destroy(struct uart *u)
 	free(u);
 }
 
-/*
- * COM1.  The model lives as long as the process (dev.h has no teardown);
- * the static pointer keeps it reachable for leak checkers.
- */
-static struct uart *uart_com1;
-
 /* The UART's interrupt output drives ISA IRQ 4 (edge: raised on 0 -> 1). */
 static void uart_irq_to_vm(void *vm, bool level)
 {
@@ -414,22 +409,20 @@ static void uart_stop_coalescing(void *vm)
 	vm_uncoalesce_pio(vm, UART_COM1_BASE, 1);
 }
 
-static void uart_fini(void *p)
+/* COM1 */
+static int uart_new(struct vm *vm, void **dev)
 {
-	uart_destroy(p);
+	return uart_create((struct uart **)dev, vm_console(vm));
 }
 
-static int uart_init(struct vm *vm)
+static void uart_free(void *u)
 {
-	int r;
+	uart_destroy(u);
+}
 
-	if ((r = uart_create(&uart_com1, vm_console(vm))) < 0)
-		return r;
-	if ((r = vm_on_destroy(vm, uart_fini, uart_com1)) < 0) {
-		uart_destroy(uart_com1);
-		return r;
-	}
-	uart_set_irq(uart_com1, uart_irq_to_vm, vm);
+static int uart_attach(struct vm *vm, void *u)
+{
+	uart_set_irq(u, uart_irq_to_vm, vm);
 	/*
 	 * A polling driver (LSR, then THR) costs two exits per byte; KVM can
 	 * queue the THR writes in its coalesced ring instead (replayed in
@@ -437,9 +430,12 @@ static int uart_init(struct vm *vm)
 	 * them), halving that.  Only while no THR-empty interrupt is wanted.
 	 */
 	if (vm_coalesce_pio(vm, UART_COM1_BASE, 1) == 0)
-		uart_set_coalescing(uart_com1, uart_stop_coalescing, vm);
-	return vm_register_pio(vm, "uart16550", UART_COM1_BASE, UART_NREGS,
-			       IO_READ | IO_WRITE, uart_io, uart_com1);
+		uart_set_coalescing(u, uart_stop_coalescing, vm);
+	else
+		err_clear();
+	return 0;
 }
 
-DEVICE(uart16550, uart_init);
+DEVICE(uart16550, .level = DEV_LEVEL_DEV, .create = uart_new, .destroy = uart_free,
+       .ranges = { { "uart16550", UART_COM1_BASE, UART_NREGS, uart_io, IO_READ | IO_WRITE } },
+       .attach = uart_attach);

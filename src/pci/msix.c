@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
+#include "lock.h"
 #include "err.h"
 #include "pci/msix.h"
 #include "pci/pci.h"
@@ -200,12 +201,12 @@ int msix_notify(struct pci_dev *dev, unsigned v)
 
 	if (!m || v >= m->n)
 		return err_set(-EINVAL, "msix: %s: no vector %u", dev->name, v);
-	pthread_mutex_lock(&m->lock);
+	lock(&m->lock, LOCK_MSIX);
 	if (routable(m, v))
 		deliver(m, v);
 	else
 		m->pba[v / 64] |= 1ULL << (v % 64);
-	pthread_mutex_unlock(&m->lock);
+	unlock(&m->lock, LOCK_MSIX);
 	return 0;
 }
 
@@ -214,9 +215,9 @@ bool msix_enabled(struct pci_dev *dev)
 	bool on = false;
 
 	if (dev->msix) {
-		pthread_mutex_lock(&dev->msix->lock);
+		lock(&dev->msix->lock, LOCK_MSIX);
 		on = dev->msix->enabled;
-		pthread_mutex_unlock(&dev->msix->lock);
+		unlock(&dev->msix->lock, LOCK_MSIX);
 	}
 	return on;
 }
@@ -228,9 +229,9 @@ bool msix_pending(struct pci_dev *dev, unsigned v)
 
 	if (!m || v >= m->n)
 		return false;
-	pthread_mutex_lock(&m->lock);
+	lock(&m->lock, LOCK_MSIX);
 	p = m->pba[v / 64] & (1ULL << (v % 64));
-	pthread_mutex_unlock(&m->lock);
+	unlock(&m->lock, LOCK_MSIX);
 	return p;
 }
 
@@ -250,13 +251,13 @@ void msix_cfg_write(struct pci_dev *dev, unsigned off, unsigned size, uint32_t v
 	dw = (dw & ~(bm & w)) | (nv & bm & w);
 	pci_cfg_set32(dev, m->cap, dw);
 	ctrl = (uint16_t)(dw >> 16);
-	pthread_mutex_lock(&m->lock);
+	lock(&m->lock, LOCK_MSIX);
 	was_enabled = m->enabled;
 	m->enabled = ctrl & MSIX_CTRL_ENABLE;
 	m->fmask = ctrl & MSIX_CTRL_FMASK;
 	for (unsigned v = 0; v < m->n; v++)
 		route_update(m, v);
-	pthread_mutex_unlock(&m->lock);
+	unlock(&m->lock, LOCK_MSIX);
 	if (was_enabled != m->enabled)
 		pci_intx_suppress(dev, m->enabled);
 }
@@ -311,7 +312,7 @@ bool msix_bar_access(struct pci_dev *dev, int bar, bool write, uint64_t off,
 			*val = 0;
 		return true;
 	}
-	pthread_mutex_lock(&m->lock);
+	lock(&m->lock, LOCK_MSIX);
 	if (in_table) {
 		table_access(m, write, off - m->table_off, size, val);
 	} else if (!write) {
@@ -319,6 +320,6 @@ bool msix_bar_access(struct pci_dev *dev, int bar, bool write, uint64_t off,
 
 		*val = size == 8 ? q : (q >> (8 * ((off - m->pba_off) & 4))) & 0xffffffff;
 	}
-	pthread_mutex_unlock(&m->lock);
+	unlock(&m->lock, LOCK_MSIX);
 	return true;
 }

@@ -6,7 +6,8 @@
  * Locking: bus->lock serialises adding devices and the window cursors
  * (before the VM runs); dev->lock serialises one device's configuration
  * accesses and BAR moves; bus->intx_lock guards every INTx level and the
- * per-GSI counts.  Order: dev->lock -> msix->lock -> bus->intx_lock.
+ * per-GSI counts.  Order (docs/threads.md, checked in debug builds):
+ * bus->lock -> dev->lock -> msix->lock -> bus->intx_lock.
  * vCPUs find devices through bus->slot[] without a lock: slots are filled
  * before the VM runs and never emptied while it runs.
  */
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "err.h"
+#include "lock.h"
 #include "vm.h"
 #include "pci/msix.h"
 #include "pci/pci.h"
@@ -48,36 +50,11 @@ const struct pci_devtype *pci_devtype_find(const char *name)
 	return NULL;
 }
 
-/* ---- the VM's bus, for pci_bus_of() (struct vm has no slot for it) ---- */
-
-static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct { struct vm *vm; struct pci_bus *bus; } registry[8];
-
-static void registry_set(struct vm *vm, struct pci_bus *bus)
-{
-	pthread_mutex_lock(&registry_lock);
-	for (size_t i = 0; i < sizeof(registry) / sizeof(registry[0]); i++) {
-		if (bus && !registry[i].vm) {
-			registry[i].vm = vm;
-			registry[i].bus = bus;
-			break;
-		}
-		if (!bus && registry[i].vm == vm)
-			registry[i].vm = NULL, registry[i].bus = NULL;
-	}
-	pthread_mutex_unlock(&registry_lock);
-}
+/* ---- the VM's bus: it hangs off the VM (vm_pci_bus) ---- */
 
 struct pci_bus *pci_bus_of(struct vm *vm)
 {
-	struct pci_bus *bus = NULL;
-
-	pthread_mutex_lock(&registry_lock);
-	for (size_t i = 0; i < sizeof(registry) / sizeof(registry[0]); i++)
-		if (registry[i].vm == vm)
-			bus = registry[i].bus;
-	pthread_mutex_unlock(&registry_lock);
-	return bus;
+	return vm_pci_bus(vm);
 }
 
 /* ---- interrupt controller access: the vm_* calls by default ---- */
@@ -117,11 +94,11 @@ int pci_bus_create(struct vm *vm, struct pci_bus **out)
 	pthread_mutex_init(&bus->intx_lock, NULL);
 	bus->next_io = PCI_IO_BASE;
 	bus->next_mem32 = PCI_MMIO32_BASE;
-	bus->next_mem64 = pci_mmio64_base(vm->cfg.mem_size);
+	bus->next_mem64 = pci_mmio64_base(vm_mem_size(vm));
 	bus->mem64_end = bus->next_mem64 + PCI_MMIO64_SIZE;
 	bus->irq = &vm_irq_ops;
 	bus->irq_ctx = vm;
-	registry_set(vm, bus);
+	vm_set_pci_bus(vm, bus);
 	*out = bus;
 	return 0;
 }
@@ -148,7 +125,8 @@ void pci_bus_destroy(struct pci_bus *bus)
 	for (int s = PCI_SLOTS - 1; s >= 0; s--)
 		if (bus->slot[s])
 			dev_free(bus->slot[s]);
-	registry_set(bus->vm, NULL);
+	if (vm_pci_bus(bus->vm) == bus)
+		vm_set_pci_bus(bus->vm, NULL);
 	pthread_mutex_destroy(&bus->lock);
 	pthread_mutex_destroy(&bus->intx_lock);
 	free(bus);
@@ -281,36 +259,36 @@ int pci_raise_intx(struct pci_dev *d, bool level)
 
 	if (!d->cfg[PCI_INTERRUPT_PIN])
 		return level ? err_set(-EINVAL, "pci: %s has no INTx pin", d->name) : 0;
-	pthread_mutex_lock(&d->bus->intx_lock);
+	lock(&d->bus->intx_lock, LOCK_PCI_INTX);
 	d->intx_level = level;
 	r = intx_apply(d);
-	pthread_mutex_unlock(&d->bus->intx_lock);
+	unlock(&d->bus->intx_lock, LOCK_PCI_INTX);
 	return r;
 }
 
 void pci_intx_suppress(struct pci_dev *d, bool suppressed)
 {
-	pthread_mutex_lock(&d->bus->intx_lock);
+	lock(&d->bus->intx_lock, LOCK_PCI_INTX);
 	d->intx_suppressed = suppressed;
 	intx_apply(d);
-	pthread_mutex_unlock(&d->bus->intx_lock);
+	unlock(&d->bus->intx_lock, LOCK_PCI_INTX);
 }
 
 static void intx_set_disabled(struct pci_dev *d, bool disabled)
 {
-	pthread_mutex_lock(&d->bus->intx_lock);
+	lock(&d->bus->intx_lock, LOCK_PCI_INTX);
 	d->intx_disabled = disabled;
 	intx_apply(d);
-	pthread_mutex_unlock(&d->bus->intx_lock);
+	unlock(&d->bus->intx_lock, LOCK_PCI_INTX);
 }
 
 static bool intx_level(struct pci_dev *d)
 {
 	bool l;
 
-	pthread_mutex_lock(&d->bus->intx_lock);
+	lock(&d->bus->intx_lock, LOCK_PCI_INTX);
 	l = d->intx_level;
-	pthread_mutex_unlock(&d->bus->intx_lock);
+	unlock(&d->bus->intx_lock, LOCK_PCI_INTX);
 	return l;
 }
 
@@ -424,7 +402,6 @@ static bool overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
 /* May BAR b sit at b->addr?  (Overlaps with devices: the bus says.) */
 static bool bar_place_ok(struct pci_dev *d, const struct pci_bar *b)
 {
-	struct vm *vm = d->bus->vm;
 	uint64_t a = b->addr, n = b->size;
 
 	if (a == 0 || a + n < a)
@@ -435,10 +412,7 @@ static bool bar_place_ok(struct pci_dev *d, const struct pci_bar *b)
 	    overlaps(a, n, PCI_ECAM_BASE, PCI_ECAM_SIZE))
 		return false;
 	/* KVM's memory slots win over MMIO exits: a BAR over RAM is dead */
-	for (int i = 0; i < vm->nmem; i++)
-		if (overlaps(a, n, vm->mem[i].gpa, vm->mem[i].size))
-			return false;
-	return true;
+	return !vm_ram_overlaps(d->bus->vm, a, n);
 }
 
 static void bar_unmap(struct pci_dev *d, int idx)
@@ -618,7 +592,7 @@ int pci_cfg_access(struct pci_bus *bus, unsigned busno, unsigned slot,
 			*val = 0xffffffff;	/* master abort */
 		return 0;
 	}
-	pthread_mutex_lock(&d->lock);
+	lock(&d->lock, LOCK_PCI_DEV);
 	if (!write) {
 		uint32_t dw = reg < PCI_HEADER_END ? header_dword(d, reg & ~3u) :
 						      pci_cfg_get32(d, reg & ~3u);
@@ -634,7 +608,7 @@ int pci_cfg_access(struct pci_bus *bus, unsigned busno, unsigned slot,
 		d->type->cfg_write(d, reg, size, *val & (uint32_t)io_mask(size));
 		/* a return of 1 asks for the default: read-only, dropped */
 	}
-	pthread_mutex_unlock(&d->lock);
+	unlock(&d->lock, LOCK_PCI_DEV);
 	return 0;
 }
 
@@ -647,7 +621,7 @@ int pci_add_device_type(struct pci_bus *bus, const struct pci_devtype *type,
 	uint16_t cmd = 0;
 	int r;
 
-	pthread_mutex_lock(&bus->lock);
+	lock(&bus->lock, LOCK_PCI_BUS);
 	if (slot < 0) {
 		for (slot = 1; slot < PCI_SLOTS && bus->slot[slot]; slot++)
 			;
@@ -704,7 +678,7 @@ int pci_add_device_type(struct pci_bus *bus, const struct pci_devtype *type,
 		*out = d;
 	r = 0;
 out:
-	pthread_mutex_unlock(&bus->lock);
+	unlock(&bus->lock, LOCK_PCI_BUS);
 	return r;
 }
 

@@ -13,6 +13,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
+#include "lock.h"
 #include "err.h"
 #include "pci/msix.h"
 #include "virtio/virtio_pci.h"
@@ -87,12 +88,12 @@ void virtio_needs_reset(struct virtio_dev *vd, const char *why)
 
 static void vpci_run_queue(struct virtio_dev *vd, unsigned q)
 {
-	pthread_mutex_lock(&vd->lock);
+	lock(&vd->lock, LOCK_VIRTIO);
 	if ((vd->status & VIRTIO_STATUS_DRIVER_OK) &&
 	    !(vd->status & VIRTIO_STATUS_DEVICE_NEEDS_RESET) &&
 	    vd->q[q].vq.enabled && !vd->q[q].vq.broken)
 		vd->ops->queue_notify(vd, q);	/* unconfigured queues: ignored */
-	pthread_mutex_unlock(&vd->lock);
+	unlock(&vd->lock, LOCK_VIRTIO);
 }
 
 static void *vpci_worker(void *arg)
@@ -113,9 +114,9 @@ static void *vpci_worker(void *arg)
 					vpci_run_queue(vd, (unsigned)tag - 1);
 			} else {				/* a watched fd */
 				int w = (int)(tag - VIRTIO_MAX_QUEUES - 1);
-				pthread_mutex_lock(&vd->lock);
+				lock(&vd->lock, LOCK_VIRTIO);
 				vd->watch[w].cb(vd, vd->watch[w].arg);
-				pthread_mutex_unlock(&vd->lock);
+				unlock(&vd->lock, LOCK_VIRTIO);
 			}
 		}
 	}
@@ -172,7 +173,7 @@ static void vpci_driver_ok(struct virtio_dev *vd)
 
 		if (!q->enable)
 			continue;
-		if (vq_enable(&q->vq, pci_bus_vm(vd->pci->bus), q->size, q->desc,
+		if (vq_enable(&q->vq, vm_memory(pci_bus_vm(vd->pci->bus)), q->size, q->desc,
 			      q->driver, q->device, ev, ind) < 0) {
 			virtio_needs_reset(vd, err_msg());
 			return;
@@ -295,12 +296,10 @@ int virtio_pci_bar_read(struct pci_dev *dev, int bar, uint64_t off, unsigned siz
 	struct virtio_dev *vd = virtio_dev_of(dev);
 
 	*val = 0;
-	if (bar == VPCI_MSIX_BAR)
-		return msix_bar_access(dev, bar, false, off, size, val) ? 0 : 0;
 	if (bar != VPCI_BAR || size == 0 || size > 8 || off >= VPCI_BAR_SIZE ||
 	    off + size > VPCI_BAR_SIZE)
 		return 0;
-	pthread_mutex_lock(&vd->lock);
+	lock(&vd->lock, LOCK_VIRTIO);
 	if (off < VPCI_COMMON + VPCI_COMMON_LEN) {
 		if (vpci_common_width_ok((unsigned)off, size))
 			*val = vpci_common_read(vd, (unsigned)off);
@@ -312,7 +311,7 @@ int virtio_pci_bar_read(struct pci_dev *dev, int bar, uint64_t off, unsigned siz
 		if (vd->ops->config_read)
 			vd->ops->config_read(vd, (unsigned)(off - VPCI_DEVCFG), size, val);
 	}
-	pthread_mutex_unlock(&vd->lock);
+	unlock(&vd->lock, LOCK_VIRTIO);
 	return 0;
 }
 
@@ -320,10 +319,6 @@ int virtio_pci_bar_write(struct pci_dev *dev, int bar, uint64_t off, unsigned si
 {
 	struct virtio_dev *vd = virtio_dev_of(dev);
 
-	if (bar == VPCI_MSIX_BAR) {
-		msix_bar_access(dev, bar, true, off, size, &val);
-		return 0;
-	}
 	if (bar != VPCI_BAR || size == 0 || size > 8 || off >= VPCI_BAR_SIZE ||
 	    off + size > VPCI_BAR_SIZE)
 		return 0;
@@ -335,7 +330,7 @@ int virtio_pci_bar_write(struct pci_dev *dev, int bar, uint64_t off, unsigned si
 			return 0;
 		return 0;
 	}
-	pthread_mutex_lock(&vd->lock);
+	lock(&vd->lock, LOCK_VIRTIO);
 	if (off < VPCI_COMMON + VPCI_COMMON_LEN) {
 		if (vpci_common_width_ok((unsigned)off, size))
 			vpci_common_write(vd, (unsigned)off, size, val);
@@ -343,7 +338,7 @@ int virtio_pci_bar_write(struct pci_dev *dev, int bar, uint64_t off, unsigned si
 		if (vd->ops->config_write)
 			vd->ops->config_write(vd, (unsigned)(off - VPCI_DEVCFG), size, val);
 	}
-	pthread_mutex_unlock(&vd->lock);
+	unlock(&vd->lock, LOCK_VIRTIO);
 	return 0;
 }
 
@@ -362,7 +357,7 @@ void virtio_pci_bar_mapped(struct pci_dev *dev, int bar, uint64_t addr, bool map
 		vd->ioeventfd = false;
 	}
 	vd->notify_gpa = 0;
-	if (!mapped || !vm || !vm->cfg.irqchip)
+	if (!mapped || !vm || !vm_has_irqchip(vm))
 		return;		/* (tests, raw guests: kicks come as BAR writes) */
 	vd->notify_gpa = addr + VPCI_NOTIFY;
 	vd->ioeventfd = true;

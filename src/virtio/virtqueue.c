@@ -12,7 +12,7 @@
 #include <errno.h>
 #include <string.h>
 #include "err.h"
-#include "vm.h"
+#include "mem.h"
 #include "virtio/virtqueue.h"
 
 #define DESC_SIZE	16
@@ -73,7 +73,7 @@ void vq_reset(struct vq *q)
 	*q = (struct vq){ 0 };
 }
 
-int vq_enable(struct vq *q, struct vm *vm, uint16_t size, uint64_t desc,
+int vq_enable(struct vq *q, const struct guest_mem *mem, uint16_t size, uint64_t desc,
 	      uint64_t avail, uint64_t used, bool event_idx, bool indirect)
 {
 	uint8_t *d, *a, *u;
@@ -89,9 +89,9 @@ int vq_enable(struct vq *q, struct vm *vm, uint16_t size, uint64_t desc,
 			       (unsigned long long)avail,
 			       (unsigned long long)used);
 	/* Sizes include used_event / avail_event whether negotiated or not. */
-	d = vm_gpa(vm, desc, (uint64_t)DESC_SIZE * size);
-	a = vm_gpa(vm, avail, 6 + 2ULL * size);
-	u = vm_gpa(vm, used, 6 + 8ULL * size);
+	d = mem_gpa(mem, desc, (uint64_t)DESC_SIZE * size);
+	a = mem_gpa(mem, avail, 6 + 2ULL * size);
+	u = mem_gpa(mem, used, 6 + 8ULL * size);
 	if (!d || !a || !u)
 		return err_set(-EINVAL, "virtqueue: %s area at %#llx (size %u) "
 			       "is not in guest RAM",
@@ -99,7 +99,7 @@ int vq_enable(struct vq *q, struct vm *vm, uint16_t size, uint64_t desc,
 			       (unsigned long long)(!d ? desc : !a ? avail : used),
 			       size);
 
-	q->vm = vm;
+	q->mem = mem;
 	q->size = size;
 	q->desc_gpa = desc;
 	q->avail_gpa = avail;
@@ -166,7 +166,7 @@ static int add_buf(struct vq *q, struct vq_chain *c, const struct desc *d)
 	if ((uint64_t)c->out_len + c->in_len + d->len > UINT32_MAX)
 		return MALFORMED(q, -EINVAL, "chain at head %u: longer than "
 				 "4 GiB", c->head);
-	p = vm_gpa(q->vm, d->addr, d->len);
+	p = mem_gpa(q->mem, d->addr, d->len);
 	if (!p)
 		return MALFORMED(q, -EINVAL, "chain at head %u: buffer %#llx "
 				 "len %u is not in guest RAM", c->head,
@@ -228,7 +228,7 @@ static int walk(struct vq *q, struct vq_chain *c, uint16_t head)
 				return MALFORMED(q, -EINVAL, "chain at head "
 						 "%u: indirect table length %u",
 						 head, d.len);
-			table = vm_gpa(q->vm, d.addr, d.len);
+			table = mem_gpa(q->mem, d.addr, d.len);
 			if (!table)
 				return MALFORMED(q, -EINVAL, "chain at head "
 						 "%u: indirect table %#llx len "

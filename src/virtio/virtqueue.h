@@ -5,7 +5,7 @@
  *
  * Everything in guest memory is hostile: every ring index, ring entry and
  * descriptor is read once into a local before it is checked, every buffer
- * goes through vm_gpa(), chains are bounded, and a malformed chain marks the
+ * goes through mem_gpa(), chains are bounded, and a malformed chain marks the
  * queue broken instead of being guessed at (docs/virtqueue.md lists the
  * rules).
  *
@@ -22,7 +22,7 @@
 #include <sys/uio.h>
 #include "virtio/virtio.h"
 
-struct vm;
+struct guest_mem;
 
 /*
  * Most buffers (descriptors that are not indirect) one chain may have: the
@@ -39,7 +39,7 @@ struct vm;
 
 struct vq {
 	/* Configuration: set by vq_enable, frozen until vq_reset. */
-	struct vm *vm;
+	const struct guest_mem *mem;
 	uint16_t size;			/* power of 2, 1..32768 */
 	uint64_t desc_gpa, avail_gpa, used_gpa;
 	bool event_idx;			/* VIRTIO_F_EVENT_IDX negotiated */
@@ -90,7 +90,7 @@ static inline struct iovec *vq_chain_in(struct vq_chain *c)
  * device state, writes 0 to used->flags, used->idx (and avail_event).
  * 0, or -EINVAL (err_set says why; the queue stays disabled).
  */
-int vq_enable(struct vq *q, struct vm *vm, uint16_t size, uint64_t desc,
+int vq_enable(struct vq *q, const struct guest_mem *mem, uint16_t size, uint64_t desc,
 	      uint64_t avail, uint64_t used, bool event_idx, bool indirect);
 
 /* Forget everything: disabled, not broken, indexes 0 (device reset). */

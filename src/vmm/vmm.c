@@ -10,7 +10,14 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include "err.h"
+#include "lock.h"
 #include "vmm/vmm.h"
+
+/*
+ * Every KVM ioctl goes through here: without a KVM fd (a VM built by
+ * vm_create_nokvm for tests) it fails with ENODEV instead of touching fd -1.
+ */
+#define KVM_IOCTL(fd, ...) ((fd) < 0 ? (errno = ENODEV, -1) : ioctl((fd), __VA_ARGS__))
 
 /* Where KVM may put the real-mode TSS and identity map (VMX needs both). */
 #define VMM_TSS_ADDR		0xfffbd000UL
@@ -51,53 +58,57 @@ static int vmm_open_dev(const char *path)
 	}
 }
 
+void vmm_init(struct vmm *vmm)
+{
+	memset(vmm, 0, sizeof(*vmm));
+	vmm->kvm_fd = vmm->vm_fd = -1;
+	pthread_mutex_init(&vmm->route_lock, NULL);
+}
+
 int vmm_create(struct vmm *vmm, const char *path)
 {
 	int r;
 	size_t i;
 
-	memset(vmm, 0, sizeof(*vmm));
-	vmm->vm_fd = -1;
-	pthread_mutex_init(&vmm->route_lock, NULL);
 	vmm->kvm_fd = vmm_open_dev(path);
 	if (vmm->kvm_fd < 0)
 		return vmm->kvm_fd;
 
-	r = ioctl(vmm->kvm_fd, KVM_GET_API_VERSION, 0);
+	r = KVM_IOCTL(vmm->kvm_fd, KVM_GET_API_VERSION, 0);
 	if (r != KVM_API_VERSION) {
 		r = err_set(-ENOTSUP, "%s speaks KVM API %d, hyve needs %d", path, r, KVM_API_VERSION);
 		goto fail;
 	}
 	for (i = 0; i < sizeof(vmm_required_caps) / sizeof(vmm_required_caps[0]); i++) {
-		if (ioctl(vmm->kvm_fd, KVM_CHECK_EXTENSION, vmm_required_caps[i].cap) <= 0) {
+		if (KVM_IOCTL(vmm->kvm_fd, KVM_CHECK_EXTENSION, vmm_required_caps[i].cap) <= 0) {
 			r = err_set(-ENOTSUP, "%s lacks %s, which hyve needs", path,
 				    vmm_required_caps[i].name);
 			goto fail;
 		}
 	}
-	vmm->coalesced_page = ioctl(vmm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_MMIO);
+	vmm->coalesced_page = KVM_IOCTL(vmm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_MMIO);
 
-	vmm->run_size = ioctl(vmm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	vmm->run_size = KVM_IOCTL(vmm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (vmm->run_size < (int)sizeof(struct kvm_run)) {
 		r = err_set(-EINVAL, "KVM_GET_VCPU_MMAP_SIZE: bad size %d", vmm->run_size);
 		goto fail;
 	}
 
 	do {
-		vmm->vm_fd = ioctl(vmm->kvm_fd, KVM_CREATE_VM, 0);
+		vmm->vm_fd = KVM_IOCTL(vmm->kvm_fd, KVM_CREATE_VM, 0);
 	} while (vmm->vm_fd < 0 && errno == EINTR);
 	if (vmm->vm_fd < 0) {
 		r = err_set(-errno, "KVM_CREATE_VM: %s", strerror(errno));
 		goto fail;
 	}
-	if (ioctl(vmm->vm_fd, KVM_SET_TSS_ADDR, VMM_TSS_ADDR) < 0) {
+	if (KVM_IOCTL(vmm->vm_fd, KVM_SET_TSS_ADDR, VMM_TSS_ADDR) < 0) {
 		r = err_set(-errno, "KVM_SET_TSS_ADDR: %s", strerror(errno));
 		goto fail;
 	}
 	/* Only VMX hosts implement this; elsewhere it is harmless to fail. */
 	{
 		uint64_t idmap = VMM_IDENTITY_MAP_ADDR;
-		(void)ioctl(vmm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &idmap);
+		(void)KVM_IOCTL(vmm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &idmap);
 	}
 	return 0;
 fail:
@@ -119,7 +130,7 @@ void vmm_destroy(struct vmm *vmm)
 
 bool vmm_has_cap(struct vmm *vmm, int cap)
 {
-	return ioctl(vmm->kvm_fd, KVM_CHECK_EXTENSION, cap) > 0;
+	return KVM_IOCTL(vmm->kvm_fd, KVM_CHECK_EXTENSION, cap) > 0;
 }
 
 int vmm_set_memory(struct vmm *vmm, uint32_t slot, uint64_t gpa,
@@ -132,7 +143,7 @@ int vmm_set_memory(struct vmm *vmm, uint32_t slot, uint64_t gpa,
 		.userspace_addr = (uintptr_t)host,
 	};
 
-	if (ioctl(vmm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
+	if (KVM_IOCTL(vmm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
 		return err_set(-errno, "KVM_SET_USER_MEMORY_REGION (slot %u, 0x%llx+0x%llx): %s",
 			       slot, (unsigned long long)gpa, (unsigned long long)size,
 			       strerror(errno));
@@ -145,7 +156,7 @@ int vmm_vcpu_create(struct vmm *vmm, int id, struct vmm_vcpu *vcpu)
 
 	vcpu->id = id;
 	vcpu->run = NULL;
-	vcpu->fd = ioctl(vmm->vm_fd, KVM_CREATE_VCPU, id);
+	vcpu->fd = KVM_IOCTL(vmm->vm_fd, KVM_CREATE_VCPU, id);
 	if (vcpu->fd < 0)
 		return err_set(-errno, "KVM_CREATE_VCPU %d: %s", id, strerror(errno));
 	run = mmap(NULL, vmm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu->fd, 0);
@@ -183,7 +194,7 @@ void vmm_vcpu_destroy(struct vmm *vmm, struct vmm_vcpu *vcpu)
 
 int vmm_vcpu_run(struct vmm_vcpu *vcpu)
 {
-	if (ioctl(vcpu->fd, KVM_RUN, 0) < 0) {
+	if (KVM_IOCTL(vcpu->fd, KVM_RUN, 0) < 0) {
 		if (errno == EINTR || errno == EAGAIN)
 			return -EINTR;
 		return err_set(-errno, "KVM_RUN on vCPU %d: %s", vcpu->id, strerror(errno));
@@ -194,7 +205,7 @@ int vmm_vcpu_run(struct vmm_vcpu *vcpu)
 #define VMM_REG_IOCTL(fn, req, type, qual)					\
 	int fn(struct vmm_vcpu *vcpu, qual type *p)				\
 	{									\
-		if (ioctl(vcpu->fd, req, p) < 0)				\
+		if (KVM_IOCTL(vcpu->fd, req, p) < 0)				\
 			return err_set(-errno, #req " on vCPU %d: %s",		\
 				       vcpu->id, strerror(errno));		\
 		return 0;							\
@@ -218,7 +229,7 @@ int vmm_coalesce(struct vmm *vmm, uint64_t addr, uint32_t len, bool pio)
 		.pio = pio,
 	};
 
-	if (ioctl(vmm->vm_fd, KVM_REGISTER_COALESCED_MMIO, &zone) < 0)
+	if (KVM_IOCTL(vmm->vm_fd, KVM_REGISTER_COALESCED_MMIO, &zone) < 0)
 		return err_set(-errno, "KVM_REGISTER_COALESCED_MMIO (%s 0x%llx+%u): %s",
 			       pio ? "pio" : "mmio", (unsigned long long)addr, len,
 			       strerror(errno));
@@ -229,7 +240,7 @@ int vmm_uncoalesce(struct vmm *vmm, uint64_t addr, uint32_t len, bool pio)
 {
 	struct kvm_coalesced_mmio_zone zone = { .addr = addr, .size = len, .pio = pio };
 
-	if (ioctl(vmm->vm_fd, KVM_UNREGISTER_COALESCED_MMIO, &zone) < 0)
+	if (KVM_IOCTL(vmm->vm_fd, KVM_UNREGISTER_COALESCED_MMIO, &zone) < 0)
 		return err_set(-errno, "KVM_UNREGISTER_COALESCED_MMIO (%s 0x%llx+%u): %s",
 			       pio ? "pio" : "mmio", (unsigned long long)addr, len,
 			       strerror(errno));
@@ -269,7 +280,7 @@ static int vmm_commit_routes(struct vmm *vmm)
 		return err_set(-ENOMEM, "out of memory");
 	rt->nr = vmm->nroutes;
 	memcpy(rt->entries, vmm->routes, vmm->nroutes * sizeof(rt->entries[0]));
-	r = ioctl(vmm->vm_fd, KVM_SET_GSI_ROUTING, rt);
+	r = KVM_IOCTL(vmm->vm_fd, KVM_SET_GSI_ROUTING, rt);
 	free(rt);
 	if (r < 0)
 		return err_set(-errno, "KVM_SET_GSI_ROUTING: %s", strerror(errno));
@@ -303,9 +314,9 @@ static int vmm_pc_gsi_routing(struct vmm *vmm)
 	}
 	vmm->nroutes = vmm->npc_routes = n;
 	vmm->next_msi_gsi = VMM_MSI_GSI_BASE;
-	pthread_mutex_lock(&vmm->route_lock);
+	lock(&vmm->route_lock, LOCK_VMM_ROUTES);
 	r = vmm_commit_routes(vmm);
-	pthread_mutex_unlock(&vmm->route_lock);
+	unlock(&vmm->route_lock, LOCK_VMM_ROUTES);
 	return r;
 }
 
@@ -313,12 +324,12 @@ int vmm_alloc_gsi(struct vmm *vmm, uint32_t *gsi)
 {
 	int r = 0;
 
-	pthread_mutex_lock(&vmm->route_lock);
+	lock(&vmm->route_lock, LOCK_VMM_ROUTES);
 	if (!vmm->routes || vmm->next_msi_gsi >= VMM_MSI_GSI_BASE + VMM_MAX_MSI)
 		r = err_set(-ENOSPC, "no free interrupt routes (%u in use)", VMM_MAX_MSI);
 	else
 		*gsi = vmm->next_msi_gsi++;
-	pthread_mutex_unlock(&vmm->route_lock);
+	unlock(&vmm->route_lock, LOCK_VMM_ROUTES);
 	return r;
 }
 
@@ -329,7 +340,7 @@ int vmm_route_msi(struct vmm *vmm, uint32_t gsi, uint64_t addr, uint32_t data, b
 
 	if (gsi < VMM_MSI_GSI_BASE || gsi >= VMM_MSI_GSI_BASE + VMM_MAX_MSI)
 		return err_set(-EINVAL, "GSI %u is not an MSI route", gsi);
-	pthread_mutex_lock(&vmm->route_lock);
+	lock(&vmm->route_lock, LOCK_VMM_ROUTES);
 	for (unsigned i = vmm->npc_routes; i < vmm->nroutes; i++)
 		if (vmm->routes[i].gsi == gsi)
 			e = &vmm->routes[i];
@@ -340,7 +351,7 @@ int vmm_route_msi(struct vmm *vmm, uint32_t gsi, uint64_t addr, uint32_t data, b
 		} else {
 			r = 0;
 		}
-		pthread_mutex_unlock(&vmm->route_lock);
+		unlock(&vmm->route_lock, LOCK_VMM_ROUTES);
 		return r;
 	}
 	if (!e)
@@ -352,7 +363,7 @@ int vmm_route_msi(struct vmm *vmm, uint32_t gsi, uint64_t addr, uint32_t data, b
 	e->u.msi.address_hi = (uint32_t)(addr >> 32);
 	e->u.msi.data = data;
 	r = vmm_commit_routes(vmm);
-	pthread_mutex_unlock(&vmm->route_lock);
+	unlock(&vmm->route_lock, LOCK_VMM_ROUTES);
 	return r;
 }
 
@@ -367,7 +378,7 @@ int vmm_ioeventfd(struct vmm *vmm, uint64_t addr, uint32_t len, bool pio,
 			 (deassign ? KVM_IOEVENTFD_FLAG_DEASSIGN : 0),
 	};
 
-	if (ioctl(vmm->vm_fd, KVM_IOEVENTFD, &e) < 0)
+	if (KVM_IOCTL(vmm->vm_fd, KVM_IOEVENTFD, &e) < 0)
 		return err_set(-errno, "KVM_IOEVENTFD (%s 0x%llx+%u): %s", pio ? "pio" : "mmio",
 			       (unsigned long long)addr, len, strerror(errno));
 	return 0;
@@ -380,7 +391,7 @@ int vmm_irqfd(struct vmm *vmm, uint32_t gsi, int fd, bool deassign)
 		.flags = deassign ? KVM_IRQFD_FLAG_DEASSIGN : 0,
 	};
 
-	if (ioctl(vmm->vm_fd, KVM_IRQFD, &i) < 0)
+	if (KVM_IOCTL(vmm->vm_fd, KVM_IRQFD, &i) < 0)
 		return err_set(-errno, "KVM_IRQFD (gsi %u): %s", gsi, strerror(errno));
 	return 0;
 }
@@ -398,12 +409,12 @@ int vmm_create_irqchip(struct vmm *vmm)
 	};
 
 	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++)
-		if (ioctl(vmm->kvm_fd, KVM_CHECK_EXTENSION, caps[i].cap) <= 0)
+		if (KVM_IOCTL(vmm->kvm_fd, KVM_CHECK_EXTENSION, caps[i].cap) <= 0)
 			return err_set(-ENOTSUP, "KVM lacks %s, which hyve needs to boot an OS",
 				       caps[i].name);
-	if (ioctl(vmm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
+	if (KVM_IOCTL(vmm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
 		return err_set(-errno, "KVM_CREATE_IRQCHIP: %s", strerror(errno));
-	if (ioctl(vmm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
+	if (KVM_IOCTL(vmm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
 		return err_set(-errno, "KVM_CREATE_PIT2: %s", strerror(errno));
 	return vmm_pc_gsi_routing(vmm);
 }
@@ -412,7 +423,7 @@ int vmm_irq_line(struct vmm *vmm, uint32_t gsi, int level)
 {
 	struct kvm_irq_level irq = { .irq = gsi, .level = level };
 
-	if (ioctl(vmm->vm_fd, KVM_IRQ_LINE, &irq) < 0)
+	if (KVM_IOCTL(vmm->vm_fd, KVM_IRQ_LINE, &irq) < 0)
 		return err_set(-errno, "KVM_IRQ_LINE (gsi %u): %s", gsi, strerror(errno));
 	return 0;
 }
@@ -425,7 +436,7 @@ int vmm_supported_cpuid(struct vmm *vmm, struct kvm_cpuid2 **out)
 		if (!c)
 			return err_set(-ENOMEM, "out of memory");
 		c->nent = n;
-		if (ioctl(vmm->kvm_fd, KVM_GET_SUPPORTED_CPUID, c) == 0) {
+		if (KVM_IOCTL(vmm->kvm_fd, KVM_GET_SUPPORTED_CPUID, c) == 0) {
 			*out = c;
 			return 0;
 		}
@@ -445,7 +456,7 @@ int vmm_set_msrs(struct vmm_vcpu *vcpu, const struct kvm_msr_entry *e, unsigned 
 		return err_set(-ENOMEM, "out of memory");
 	m->nmsrs = n;
 	memcpy(m->entries, e, n * sizeof(*e));
-	r = ioctl(vcpu->fd, KVM_SET_MSRS, m);
+	r = KVM_IOCTL(vcpu->fd, KVM_SET_MSRS, m);
 	free(m);
 	if (r < 0)
 		return err_set(-errno, "KVM_SET_MSRS on vCPU %d: %s", vcpu->id, strerror(errno));

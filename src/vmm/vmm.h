@@ -31,7 +31,12 @@ struct vmm_vcpu {
 	struct kvm_run *run;
 };
 
-/* Open path (normally /dev/kvm), check the API and capabilities, create a VM. */
+/*
+ * A vmm with no KVM behind it (fds -1): every call on it fails with -ENODEV
+ * until vmm_create.  Then open path (normally /dev/kvm), check the API and
+ * capabilities, create a VM.
+ */
+void vmm_init(struct vmm *vmm);
 int vmm_create(struct vmm *vmm, const char *path);
 void vmm_destroy(struct vmm *vmm);
 

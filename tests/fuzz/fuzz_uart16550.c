@@ -6,7 +6,7 @@
  *   clang -g -O1 -std=gnu11 -D_GNU_SOURCE -Isrc \
  *	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
  *	-o build/fuzz_uart16550 tests/fuzz/fuzz_uart16550.c \
- *	src/dev/uart16550.c src/console.c src/err.c -lpthread
+ *	src/dev/uart16550.c + the VM core (Makefile: FUZZ_VM_SRC) -lpthread
  *   build/fuzz_uart16550 -max_total_time=30
  *
  * Each input is a list of 4-byte records: op, offset, size, value.
@@ -17,45 +17,6 @@
 #include <stdlib.h>
 #include "console.h"
 #include "dev/uart16550.h"
-
-/* The DEVICE() glue in uart16550.c needs these; the fuzzer has no VM. */
-struct vm;
-int vm_register_pio(struct vm *vm, const char *name, uint16_t port,
-		    uint16_t len, unsigned flags,
-		    int (*fn)(void *, bool, uint64_t, unsigned, uint64_t *),
-		    void *arg);
-struct console *vm_console(struct vm *vm);
-int vm_register_pio(struct vm *vm, const char *name, uint16_t port,
-		    uint16_t len, unsigned flags,
-		    int (*fn)(void *, bool, uint64_t, unsigned, uint64_t *),
-		    void *arg)
-{
-	return 0;
-}
-struct console *vm_console(struct vm *vm)
-{
-	return NULL;
-}
-int vm_on_destroy(struct vm *vm, void (*fn)(void *), void *arg);
-int vm_on_destroy(struct vm *vm, void (*fn)(void *), void *arg)
-{
-	return 0;
-}
-int vm_coalesce_pio(struct vm *vm, uint16_t port, uint16_t len);
-int vm_coalesce_pio(struct vm *vm, uint16_t port, uint16_t len)
-{
-	return -1;
-}
-int vm_uncoalesce_pio(struct vm *vm, uint16_t port, uint16_t len);
-int vm_uncoalesce_pio(struct vm *vm, uint16_t port, uint16_t len)
-{
-	return 0;
-}
-int vm_irq_line(struct vm *vm, unsigned gsi, bool level);
-int vm_irq_line(struct vm *vm, unsigned gsi, bool level)
-{
-	return 0;
-}
 
 #define CHECK(c) do { if (!(c)) abort(); } while (0)
 

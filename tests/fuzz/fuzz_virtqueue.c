@@ -8,7 +8,7 @@
  *   clang -g -O1 -std=gnu11 -D_GNU_SOURCE -Isrc \
  *	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
  *	-o build/fuzz/fuzz_virtqueue tests/fuzz/fuzz_virtqueue.c \
- *	src/virtio/virtqueue.c src/err.c
+ *	src/virtio/virtqueue.c src/mem.c src/err.c
  *   build/fuzz/fuzz_virtqueue -max_len=36880 -max_total_time=60
  *
  * Input: a 16-byte header, then the bytes of RAM region A (32 KiB), then
@@ -27,12 +27,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "vm.h"
+#include "mem.h"
 #include "virtio/virtqueue.h"
 
 #define CHECK(c) do { if (!(c)) abort(); } while (0)
 
-/* Two adjacent regions: a buffer may not straddle them (vm_gpa). */
+/* Two adjacent regions: a buffer may not straddle them (the real mem_gpa). */
 #define RAM_A		0x10000ULL
 #define SIZE_A		0x8000ULL	/* room for a table of VQ_MAX_SEGS + 1 */
 #define RAM_B		(RAM_A + SIZE_A)
@@ -41,28 +41,15 @@
 #define STEPS		64
 #define MAX_HELD	64
 
-/* The real vm_gpa (src/vm.c), without the rest of the VM. */
-void *vm_gpa(struct vm *vm, uint64_t gpa, uint64_t len)
-{
-	for (int i = 0; i < vm->nmem; i++) {
-		const struct mem_region *m = &vm->mem[i];
-
-		if (gpa >= m->gpa && gpa - m->gpa <= m->size &&
-		    len <= m->size - (gpa - m->gpa))
-			return m->host + (gpa - m->gpa);
-	}
-	return NULL;
-}
-
-static struct vm vm;
+static struct guest_mem mem;
 static struct vq q;
 static struct vq_chain chain;
 
 /* Is [p, p+len) inside one region's host buffer? */
 static bool in_ram(const uint8_t *p, size_t len)
 {
-	for (int i = 0; i < vm.nmem; i++) {
-		const struct mem_region *m = &vm.mem[i];
+	for (int i = 0; i < mem.n; i++) {
+		const struct mem_region *m = &mem.r[i];
 
 		if (p >= m->host && p <= m->host + m->size &&
 		    len <= (size_t)(m->host + m->size - p))
@@ -114,7 +101,7 @@ static void push(uint16_t head, uint32_t written)
 	uint16_t idx;
 
 	CHECK(vq_push(&q, head, written) == 0);
-	memcpy(&idx, vm_gpa(&vm, q.used_gpa + 2, 2), 2);
+	memcpy(&idx, mem_gpa(&mem, q.used_gpa + 2, 2), 2);
 	CHECK(le16toh(idx) == q.used_idx);
 }
 
@@ -135,10 +122,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	if (len > HDR + SIZE_A)
 		memcpy(b, data + HDR + SIZE_A,
 		       len - HDR - SIZE_A < SIZE_B ? len - HDR - SIZE_A : SIZE_B);
-	memset(&vm, 0, sizeof(vm));
-	vm.mem[0] = (struct mem_region){ RAM_A, SIZE_A, a };
-	vm.mem[1] = (struct mem_region){ RAM_B, SIZE_B, b };
-	vm.nmem = 2;
+	memset(&mem, 0, sizeof(mem));
+	mem.r[0] = (struct mem_region){ RAM_A, SIZE_A, a };
+	mem.r[1] = (struct mem_region){ RAM_B, SIZE_B, b };
+	mem.n = 2;
 
 	size = (hdr[0] & 0x80) ? (uint16_t)(hdr[14] | hdr[15] << 8)
 			       : 1u << (hdr[0] % 9);
@@ -147,7 +134,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	for (int i = 0; i < 3; i++)
 		off[i] = hdr[2 + 2 * i] | hdr[3 + 2 * i] << 8;
 
-	r = vq_enable(&q, &vm, size, RAM_A + off[0], RAM_A + off[1],
+	r = vq_enable(&q, &mem, size, RAM_A + off[0], RAM_A + off[1],
 		      RAM_A + off[2], ev, ind);
 	if (r < 0) {
 		CHECK(r == -EINVAL && !q.enabled);
@@ -180,7 +167,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 				held[nheld++] = chain.head;
 			break;
 		case 2: {			/* driver offers more (or fewer) */
-			uint8_t *p = vm_gpa(&vm, q.avail_gpa + 2, 2);
+			uint8_t *p = mem_gpa(&mem, q.avail_gpa + 2, 2);
 			uint16_t idx;
 
 			memcpy(&idx, p, 2);

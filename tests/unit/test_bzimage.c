@@ -1,6 +1,6 @@
 /*
  * Unit tests for the bzImage loader (src/boot/bzimage.c, kernel.c): synthetic
- * images with chosen setup-header fields, placed into a fake guest whose RAM
+ * images with chosen setup-header fields, placed into a guest (a real VM without KVM) whose RAM
  * is a plain mapping (no KVM).  HYVE_TEST_KERNEL=/path/to/vmlinuz also
  * checks a real kernel.
  */
@@ -19,41 +19,31 @@
 #include "boot/kernel.h"
 #include "err.h"
 #include "vm.h"
+#include "testvm.h"
 
 #define MiB (1ULL << 20)
 #define GiB (1ULL << 30)
 
-/* ---- a guest without KVM: RAM laid out as vm_setup_memory does ---- */
+/* ---- a guest without KVM ---- */
 
-static struct vm fvm;
-static uint64_t fvm_size;
+static struct vm *fvm;
 
-static struct vm *fake_vm(uint64_t size)
+/* A real VM without KVM (vm_create_nokvm): RAM laid out as vm_create does. */
+static struct vm *guest_vm(uint64_t size)
 {
-	uint64_t below4g = size < GUEST_PCI_HOLE ? size : GUEST_PCI_HOLE;
-
-	memset(&fvm, 0, sizeof(fvm));
-	fvm.ram = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	assert_true(fvm.ram != MAP_FAILED);
-	fvm_size = size;
-	fvm.mem[fvm.nmem++] = (struct mem_region){ 0, below4g < GUEST_LOW_END ?
-						   below4g : GUEST_LOW_END, fvm.ram };
-	if (below4g > GUEST_HIGH_START)
-		fvm.mem[fvm.nmem++] = (struct mem_region){ GUEST_HIGH_START,
-			below4g - GUEST_HIGH_START, fvm.ram + GUEST_HIGH_START };
-	return &fvm;
+	fvm = TEST_VM(.mem_size = size);
+	return fvm;
 }
 
 static void free_vm(void)
 {
-	munmap(fvm.ram, fvm_size);
-	fvm.ram = NULL;
+	vm_destroy(fvm);
+	fvm = NULL;
 }
 
 static uint8_t *gpa(uint64_t addr)
 {
-	return vm_gpa(&fvm, addr, 1);
+	return vm_gpa(fvm, addr, 1);
 }
 
 /* ---- synthetic bzImages ---- */
@@ -163,7 +153,7 @@ static void test_good_image_placed(void **state)
 	struct kernel_image k;
 	struct kernel_entry e;
 	uint8_t *img, *initrd, *zp;
-	struct vm *vm = fake_vm(256 * MiB);
+	struct vm *vm = guest_vm(256 * MiB);
 	const char *cmdline = "console=ttyS0 root=/dev/vda";
 
 	assert_int_equal(open_bz(&o, MiB, cmdline, 256 * MiB, &k, &img, &initrd), 0);
@@ -289,7 +279,7 @@ static void test_no_initrd_no_cmdline(void **state)
 	struct kernel_image k;
 	struct kernel_entry e;
 	uint8_t *img, *initrd;
-	struct vm *vm = fake_vm(64 * MiB);
+	struct vm *vm = guest_vm(64 * MiB);
 
 	assert_int_equal(open_bz(&o, 0, NULL, 64 * MiB, &k, &img, &initrd), 0);
 	assert_int_equal(kernel_place(&k, vm, 0, &e), 0);
@@ -310,7 +300,7 @@ static void test_initrd_without_name(void **state)
 	size_t size;
 	uint8_t *img = make_bz(&o, &size);
 	static const uint8_t initrd[100] = { 1, 2, 3 };
-	struct vm *vm = fake_vm(64 * MiB);
+	struct vm *vm = guest_vm(64 * MiB);
 
 	assert_int_equal(kernel_open_mem(&k, "vmlinuz", img, size, NULL, initrd, sizeof(initrd),
 					 NULL, 64 * MiB), 0);
@@ -344,7 +334,7 @@ static void test_protocol_206(void **state)
 	struct kernel_image k;
 	struct kernel_entry e;
 	uint8_t *img, *initrd;
-	struct vm *vm = fake_vm(32 * MiB);
+	struct vm *vm = guest_vm(32 * MiB);
 
 	/* 2.06: no pref_address / init_size; runs where loaded; no RSDP field */
 	o.version = 0x0206;
@@ -682,7 +672,7 @@ static void test_real_kernel(void **state)
 		      path, k.u.bz.version >> 8, k.u.bz.version & 0xff, k.u.bz.setup_size,
 		      (unsigned long long)k.u.bz.kernel_size,
 		      (unsigned long long)k.u.bz.run_start, (unsigned long long)k.kernel_end);
-	vm = fake_vm(256 * MiB);
+	vm = guest_vm(256 * MiB);
 	assert_int_equal(kernel_place(&k, vm, 0, &e), 0);
 	assert_memory_equal(gpa(0x100000), k.kernel + k.u.bz.kernel_off, 4096);
 	assert_memory_equal(gpa(KERNEL_ZERO_PAGE_ADDR) + BZ_HEADER, "HdrS", 4);

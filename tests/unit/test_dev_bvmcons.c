@@ -12,6 +12,7 @@
 #include "dev.h"
 #include "iobus.h"
 #include "vm.h"
+#include "testvm.h"
 #include "dev/bvmcons.h"
 
 struct fix {
@@ -112,39 +113,35 @@ static void test_other_accesses(void **state)
 	assert_int_equal(rd(f, 0, 4), 'q');
 }
 
-/* The DEVICE() glue, reached through a port bus. */
+/* The DEVICE() declaration, reached through a port bus. */
 static void test_device_init(void **state)
 {
 	struct fix *f = *state;
 	const struct device_desc *d = device_find("bvmcons");
 	const struct io_range *r;
-	struct vm vm;
+	struct vm *vm;
 	uint64_t v;
 
 	assert_non_null(d);
-	memset(&vm, 0, sizeof(vm));
-	iobus_init(&vm.pio, "pio", 0x10000, 4);
-	vm.con = f->con;
-	vm.vmm.vm_fd = -1;			/* coalescing fails: still ok */
-	assert_int_equal(d->init(&vm), 0);
-	r = iobus_find(&vm.pio, 0x220, 4);
+	vm = TEST_VM(.con = f->con);
+	assert_int_equal(device_attach(vm, d), 0);
+	r = iobus_find(PIO(vm), 0x220, 4);
 	assert_non_null(r);
 	assert_string_equal(r->name, "bvmcons");
 	assert_int_equal(r->base, 0x220);
 	assert_int_equal(r->len, 4);
-	assert_null(iobus_find(&vm.pio, 0x224, 1));
-	assert_null(iobus_find(&vm.pio, 0x21f, 1));
-	assert_int_equal(iobus_access(&vm.pio, false, 0x220, 2, &v), 0);
+	assert_null(iobus_find(PIO(vm), 0x224, 1));
+	assert_null(iobus_find(PIO(vm), 0x21f, 1));
+	assert_int_equal(iobus_access(PIO(vm), false, 0x220, 2, &v), 0);
 	assert_int_equal(v, 0x6276);
 	v = '!';
-	assert_int_equal(iobus_access(&vm.pio, true, 0x220, 4, &v), 0);
+	assert_int_equal(iobus_access(PIO(vm), true, 0x220, 4, &v), 0);
 	assert_string_equal(console_memory_output(f->con, NULL), "!");
-	assert_int_equal(iobus_access(&vm.pio, false, 0x220, 4, &v), 0);
+	assert_int_equal(iobus_access(PIO(vm), false, 0x220, 4, &v), 0);
 	assert_int_equal(v, 0xffffffff);
-	assert_int_equal(iobus_access(&vm.pio, false, 0x222, 2, &v), 0);
+	assert_int_equal(iobus_access(PIO(vm), false, 0x222, 2, &v), 0);
 	assert_int_equal(v, 0xffff);
-	bvmcons_destroy(r->arg);
-	iobus_destroy(&vm.pio);
+	vm_destroy(vm);
 }
 
 int main(void)

@@ -13,6 +13,7 @@
 #include "dev.h"
 #include "iobus.h"
 #include "vm.h"
+#include "testvm.h"
 #include "dev/i8042.h"
 
 struct fix {
@@ -309,43 +310,35 @@ static void test_linux_probe(void **state)
 	assert_int_equal(f->resets, 1);
 }
 
-/* The DEVICE() glue: two 1-port ranges, and 0xfe stops the VM for reset. */
+/* The DEVICE() declaration: two 1-port ranges, and 0xfe stops the VM for reset. */
 static void test_device_init(void **state)
 {
 	const struct device_desc *d = device_find("i8042");
 	const struct io_range *rd, *rc;
-	struct vm vm;
+	struct vm *vm;
 	uint64_t v;
 
 	assert_non_null(d);
-	memset(&vm, 0, sizeof(vm));
-	iobus_init(&vm.pio, "pio", 0x10000, 4);
-	pthread_mutex_init(&vm.stop_lock, NULL);
-	pthread_cond_init(&vm.stop_cond, NULL);
-	vm.stop = VM_RUNNING;
-	vm.stop_efd = -1;
-	assert_int_equal(d->init(&vm), 0);
-	rd = iobus_find(&vm.pio, 0x60, 1);
-	rc = iobus_find(&vm.pio, 0x64, 1);
+	vm = TEST_VM();
+	assert_int_equal(device_attach(vm, d), 0);
+	rd = iobus_find(PIO(vm), 0x60, 1);
+	rc = iobus_find(PIO(vm), 0x64, 1);
 	assert_non_null(rd);
 	assert_non_null(rc);
 	assert_string_equal(rd->name, "i8042-data");
 	assert_string_equal(rc->name, "i8042-cmd");
 	assert_int_equal(rd->len, 1);
 	assert_int_equal(rc->len, 1);
-	assert_null(iobus_find(&vm.pio, 0x61, 1));
-	assert_int_equal(iobus_access(&vm.pio, false, 0x64, 1, &v), 0);
+	assert_null(iobus_find(PIO(vm), 0x61, 1));
+	assert_int_equal(iobus_access(PIO(vm), false, 0x64, 1, &v), 0);
 	assert_int_equal(v, 0x1c);
-	assert_false(vm_stopping(&vm));
+	assert_false(vm_stopping(vm));
 	v = 0xfe;
-	assert_int_equal(iobus_access(&vm.pio, true, 0x64, 1, &v), 0);
-	assert_true(vm_stopping(&vm));
-	assert_int_equal(vm.stop, VM_RESET);
-	assert_string_equal(vm.stop_msg, "");
-	i8042_destroy(rd->arg);
-	iobus_destroy(&vm.pio);
-	pthread_cond_destroy(&vm.stop_cond);
-	pthread_mutex_destroy(&vm.stop_lock);
+	assert_int_equal(iobus_access(PIO(vm), true, 0x64, 1, &v), 0);
+	assert_true(vm_stopping(vm));
+	assert_int_equal(vm_stop_reason(vm), VM_RESET);
+	assert_string_equal(vm_stop_msg(vm), "");
+	vm_destroy(vm);
 }
 
 int main(void)

@@ -1,7 +1,7 @@
 /*
  * Unit tests for the PCI host (src/dev/pci_host.c): configuration
  * mechanism #1, ECAM, the 0xCF9 reset register, the host bridge in slot 0,
- * and the device's init on a hand-built VM (no KVM).
+ * and the device's declaration on a real VM without KVM (vm_create_nokvm).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +12,7 @@
 #include "dev.h"
 #include "iobus.h"
 #include "vm.h"
+#include "testvm.h"
 #include "dev/pci_host.h"
 #include "pci/pci.h"
 
@@ -22,7 +23,7 @@ static void on_reset(void *arg)
 }
 
 struct fixture {
-	struct vm vm;
+	struct vm *vm;
 	struct pci_bus *bus;
 	struct pci_host *p;
 };
@@ -35,25 +36,12 @@ static int plain_init(struct pci_dev *dev, const char *opts)
 
 static const struct pci_devtype plain = { .name = "plain", .init = plain_init };
 
-static void vm_init(struct vm *vm)
-{
-	vm->stop = VM_RUNNING;
-	vm->stop_efd = -1;
-	vm->vmm.kvm_fd = vm->vmm.vm_fd = -1;
-	vm->cfg.mem_size = 256ULL << 20;
-	pthread_mutex_init(&vm->stop_lock, NULL);
-	pthread_cond_init(&vm->stop_cond, NULL);
-	pthread_mutex_init(&vm->drain_lock, NULL);
-	iobus_init(&vm->pio, "pio", 0x10000, 4);
-	iobus_init(&vm->mmio, "mmio", 0, 8);
-}
-
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 
-	vm_init(&f->vm);
-	assert_int_equal(pci_bus_create(&f->vm, &f->bus), 0);
+	f->vm = TEST_VM(.mem_size = 256ULL << 20);
+	assert_int_equal(pci_bus_create(f->vm, &f->bus), 0);
 	assert_int_equal(pci_host_add_bridge(f->bus), 0);
 	assert_int_equal(pci_add_device_type(f->bus, &plain, 3, NULL, NULL), 0);
 	assert_int_equal(pci_host_create(&f->p, f->bus, on_reset, NULL), 0);
@@ -67,8 +55,7 @@ static int teardown(void **state)
 
 	pci_host_destroy(f->p);
 	pci_bus_destroy(f->bus);
-	iobus_destroy(&f->vm.pio);
-	iobus_destroy(&f->vm.mmio);
+	vm_destroy(f->vm);
 	free(f);
 	return 0;
 }
@@ -228,46 +215,49 @@ static void test_reset_register(void **state)
 	assert_int_equal(v, ~0ULL);
 }
 
-/* The DEVICE() init on a VM: ranges registered, the bus findable, freed. */
+/* Runs in vm_destroy after the device's own teardown (registered first). */
+static void bus_gone(void *vm)
+{
+	assert_null(pci_bus_of(vm));
+	resets += 100;
+}
+
+/* The DEVICE() declaration on a VM: ranges registered, the bus findable, freed. */
 static void test_device_init(void **state)
 {
 	const struct device_desc *d = device_find("pci_host");
-	struct vm *vm = calloc(1, sizeof(*vm));
+	struct vm *vm = TEST_VM(.mem_size = 256ULL << 20);
 	struct pci_bus *bus;
 	uint64_t v;
+	int before;
 
 	assert_non_null(d);
-	vm_init(vm);
-	assert_int_equal(d->init(vm), 0);
-	assert_non_null(iobus_find(&vm->pio, 0xcf8, 4));
-	assert_non_null(iobus_find(&vm->pio, 0xcf9, 1));
-	assert_non_null(iobus_find(&vm->pio, 0xcfc, 4));
-	assert_non_null(iobus_find(&vm->mmio, PCI_ECAM_BASE, 4));
-	assert_non_null(iobus_find(&vm->mmio, PCI_ECAM_BASE + PCI_ECAM_SIZE - 4, 4));
-	assert_null(iobus_find(&vm->mmio, PCI_ECAM_BASE + PCI_ECAM_SIZE, 1));
+	assert_int_equal(vm_on_destroy(vm, bus_gone, vm), 0);
+	assert_int_equal(device_attach(vm, d), 0);
+	assert_non_null(iobus_find(PIO(vm), 0xcf8, 4));
+	assert_non_null(iobus_find(PIO(vm), 0xcf9, 1));
+	assert_non_null(iobus_find(PIO(vm), 0xcfc, 4));
+	assert_non_null(iobus_find(MMIO(vm), PCI_ECAM_BASE, 4));
+	assert_non_null(iobus_find(MMIO(vm), PCI_ECAM_BASE + PCI_ECAM_SIZE - 4, 4));
+	assert_null(iobus_find(MMIO(vm), PCI_ECAM_BASE + PCI_ECAM_SIZE, 1));
 	bus = pci_bus_of(vm);
 	assert_non_null(bus);
 	assert_non_null(pci_bus_dev(bus, 0));
 	/* through the buses, as a vCPU would */
 	v = 0x80000000;
-	assert_int_equal(iobus_access(&vm->pio, true, 0xcf8, 4, &v), 0);
-	assert_int_equal(iobus_access(&vm->pio, false, 0xcfc, 4, &v), 0);
+	assert_int_equal(iobus_access(PIO(vm), true, 0xcf8, 4, &v), 0);
+	assert_int_equal(iobus_access(PIO(vm), false, 0xcfc, 4, &v), 0);
 	assert_int_equal(v, 0x00081b36);
-	assert_int_equal(iobus_access(&vm->mmio, false, PCI_ECAM_BASE + 8, 4, &v), 0);
+	assert_int_equal(iobus_access(MMIO(vm), false, PCI_ECAM_BASE + 8, 4, &v), 0);
 	assert_int_equal(v, 0x06000000);
 	/* the reset register stops the VM with VM_RESET */
 	v = 0x06;
-	assert_int_equal(iobus_access(&vm->pio, true, 0xcf9, 1, &v), 0);
-	assert_int_equal(vm->stop, VM_RESET);
-	/* vm_destroy's part: the fini callbacks */
-	while (vm->nfini > 0) {
-		vm->nfini--;
-		vm->fini[vm->nfini].fn(vm->fini[vm->nfini].arg);
-	}
-	assert_null(pci_bus_of(vm));
-	iobus_destroy(&vm->pio);
-	iobus_destroy(&vm->mmio);
-	free(vm);
+	assert_int_equal(iobus_access(PIO(vm), true, 0xcf9, 1, &v), 0);
+	assert_int_equal(vm_stop_reason(vm), VM_RESET);
+	/* vm_destroy frees the host and its bus, then bus_gone checks */
+	before = resets;
+	vm_destroy(vm);
+	assert_int_equal(resets, before + 100);
 }
 
 int main(void)

@@ -9,6 +9,7 @@
 #include "dev.h"
 #include "iobus.h"
 #include "vm.h"
+#include "testvm.h"
 #include "dev/post.h"
 
 static uint64_t rd(struct post *p, uint64_t off, unsigned size)
@@ -64,26 +65,23 @@ static void test_device_init(void **state)
 {
 	const struct device_desc *d = device_find("post");
 	const struct io_range *r;
-	struct vm vm;
+	struct vm *vm;
 	uint64_t v;
 
 	assert_non_null(d);
-	memset(&vm, 0, sizeof(vm));
-	iobus_init(&vm.pio, "pio", 0x10000, 4);
-	vm.vmm.vm_fd = -1;			/* coalescing fails: still ok */
-	assert_int_equal(d->init(&vm), 0);
-	r = iobus_find(&vm.pio, 0x80, 1);
+	vm = TEST_VM();
+	assert_int_equal(device_attach(vm, d), 0);
+	r = iobus_find(PIO(vm), 0x80, 1);
 	assert_non_null(r);
 	assert_string_equal(r->name, "post");
 	assert_int_equal(r->len, 1);
 	v = 0x5c;
-	assert_int_equal(iobus_access(&vm.pio, true, 0x80, 1, &v), 0);
-	assert_int_equal(iobus_access(&vm.pio, false, 0x80, 1, &v), 0);
+	assert_int_equal(iobus_access(PIO(vm), true, 0x80, 1, &v), 0);
+	assert_int_equal(iobus_access(PIO(vm), false, 0x80, 1, &v), 0);
 	assert_int_equal(v, 0x5c);
 	/* a 2-byte access does not fit the 1-port range: unclaimed */
-	assert_int_equal(iobus_access(&vm.pio, false, 0x80, 2, &v), -ENOENT);
-	post_destroy(r->arg);
-	iobus_destroy(&vm.pio);
+	assert_int_equal(iobus_access(PIO(vm), false, 0x80, 2, &v), -ENOENT);
+	vm_destroy(vm);
 }
 
 int main(void)

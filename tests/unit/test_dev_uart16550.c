@@ -14,6 +14,7 @@
 #include "dev.h"
 #include "iobus.h"
 #include "vm.h"
+#include "testvm.h"
 #include "dev/uart16550.h"
 
 /* Register offsets and bits, spelled as in Linux's serial_reg.h */
@@ -641,37 +642,33 @@ static void test_threaded_input(void **state)
 	assert_int_equal(in(f->u, LSR), 0x60);
 }
 
-/* The DEVICE() glue: COM1 registered on a bus, reached through it. */
+/* The DEVICE() declaration: COM1 registered on a bus, reached through it. */
 static void test_device_init(void **state)
 {
 	struct fix *f = *state;
 	const struct device_desc *d = device_find("uart16550");
 	const struct io_range *r;
-	struct vm vm;
+	struct vm *vm;
 	uint64_t v;
 
 	assert_non_null(d);
-	memset(&vm, 0, sizeof(vm));
-	iobus_init(&vm.pio, "pio", 0x10000, 4);
-	vm.con = f->con;
-	vm.vmm.vm_fd = -1;
-	assert_int_equal(d->init(&vm), 0);
-	r = iobus_find(&vm.pio, UART_COM1_BASE, 1);
+	vm = TEST_VM(.con = f->con);
+	assert_int_equal(device_attach(vm, d), 0);
+	r = iobus_find(PIO(vm), UART_COM1_BASE, 1);
 	assert_non_null(r);
 	assert_string_equal(r->name, "uart16550");
 	assert_int_equal(r->base, 0x3f8);
 	assert_int_equal(r->len, 8);
-	assert_non_null(iobus_find(&vm.pio, 0x3ff, 1));
-	assert_null(iobus_find(&vm.pio, 0x400, 1));
+	assert_non_null(iobus_find(PIO(vm), 0x3ff, 1));
+	assert_null(iobus_find(PIO(vm), 0x400, 1));
 	v = 'B';
-	assert_int_equal(iobus_access(&vm.pio, true, 0x3f8, 1, &v), 0);
+	assert_int_equal(iobus_access(PIO(vm), true, 0x3f8, 1, &v), 0);
 	assert_string_equal(output(f, NULL), "B");
-	assert_int_equal(iobus_access(&vm.pio, false, 0x3fd, 1, &v), 0);
+	assert_int_equal(iobus_access(PIO(vm), false, 0x3fd, 1, &v), 0);
 	assert_int_equal(v, 0x60);
-	assert_int_equal(iobus_access(&vm.pio, false, 0x3fc, 4, &v), 0);
+	assert_int_equal(iobus_access(PIO(vm), false, 0x3fc, 4, &v), 0);
 	assert_int_equal(v, 0xffffffff);		/* 4-byte: all ones */
-	uart_destroy(r->arg);
-	iobus_destroy(&vm.pio);
+	vm_destroy(vm);
 }
 
 int main(void)

@@ -16,6 +16,7 @@
 #include "err.h"
 #include "iobus.h"
 #include "vm.h"
+#include "testvm.h"
 #include "pci/msix.h"
 #include "pci/pci.h"
 
@@ -29,7 +30,7 @@ struct route_call {
 };
 
 struct fixture {
-	struct vm vm;
+	struct vm *vm;
 	struct pci_bus *bus;
 	struct pci_dev *dev;	/* "msixdev": dedicated BAR 1, INTA */
 	struct pci_dev *shared;	/* "sharedev": table in BAR 0 with its registers */
@@ -117,16 +118,8 @@ static int setup(void **state)
 
 	cur = f;
 	f->next_gsi = 24;
-	f->vm.stop = VM_RUNNING;
-	f->vm.stop_efd = -1;
-	f->vm.vmm.kvm_fd = f->vm.vmm.vm_fd = -1;
-	f->vm.cfg.mem_size = 256ULL << 20;
-	pthread_mutex_init(&f->vm.stop_lock, NULL);
-	pthread_cond_init(&f->vm.stop_cond, NULL);
-	pthread_mutex_init(&f->vm.drain_lock, NULL);
-	iobus_init(&f->vm.pio, "pio", 0x10000, 4);
-	iobus_init(&f->vm.mmio, "mmio", 0, 8);
-	assert_int_equal(pci_bus_create(&f->vm, &f->bus), 0);
+	f->vm = TEST_VM(.mem_size = 256ULL << 20);
+	assert_int_equal(pci_bus_create(f->vm, &f->bus), 0);
 	pci_bus_set_irq_ops(f->bus, &rec_ops, f);
 	assert_int_equal(pci_add_device_type(f->bus, &msixdev, 1, NULL, &f->dev), 0);
 	assert_int_equal(pci_add_device_type(f->bus, &sharedev, 2, NULL, &f->shared), 0);
@@ -143,8 +136,7 @@ static int teardown(void **state)
 	pci_bus_destroy(f->bus);
 	/* every irqfd bound was unbound */
 	assert_int_equal(f->nunbind, f->nirqfd);
-	iobus_destroy(&f->vm.pio);
-	iobus_destroy(&f->vm.mmio);
+	vm_destroy(f->vm);
 	free(f);
 	return 0;
 }
@@ -173,13 +165,13 @@ static uint64_t bar_rd(struct fixture *f, uint64_t off, unsigned size)
 {
 	uint64_t v = 0x5a5a5a5a5a5a5a5aULL;
 
-	assert_int_equal(iobus_access(&f->vm.mmio, false, f->bar + off, size, &v), 0);
+	assert_int_equal(iobus_access(MMIO(f->vm), false, f->bar + off, size, &v), 0);
 	return v;
 }
 
 static void bar_wr(struct fixture *f, uint64_t off, unsigned size, uint64_t v)
 {
-	assert_int_equal(iobus_access(&f->vm.mmio, true, f->bar + off, size, &v), 0);
+	assert_int_equal(iobus_access(MMIO(f->vm), true, f->bar + off, size, &v), 0);
 }
 
 /* Program vector v: address, data, mask bit, with dword writes. */
@@ -460,23 +452,23 @@ static void test_shared_bar(void **state)
 	pci_cfg_access(f->bus, 0, 2, 0, cap + 2, false, 2, &c);
 	assert_int_equal(c, 69);
 	/* device registers */
-	iobus_access(&f->vm.mmio, false, base + 0x10, 4, &v);
+	iobus_access(MMIO(f->vm), false, base + 0x10, 4, &v);
 	assert_int_equal(v, 0xd0d0);
 	assert_int_equal(f->dev_reads, 1);
 	/* the table: entry 69 is the last */
 	v = 0xfee00000;
-	iobus_access(&f->vm.mmio, true, base + 0x1000 + 16 * 69, 4, &v);
-	iobus_access(&f->vm.mmio, false, base + 0x1000 + 16 * 69, 4, &v);
+	iobus_access(MMIO(f->vm), true, base + 0x1000 + 16 * 69, 4, &v);
+	iobus_access(MMIO(f->vm), false, base + 0x1000 + 16 * 69, 4, &v);
 	assert_int_equal(v, 0xfee00000);
-	iobus_access(&f->vm.mmio, false, base + 0x1000 + 16 * 69 + 12, 4, &v);
+	iobus_access(MMIO(f->vm), false, base + 0x1000 + 16 * 69 + 12, 4, &v);
 	assert_int_equal(v, 1);
 	/* 70 vectors: a 16-byte PBA; vector 65 is bit 1 of the second qword */
 	assert_int_equal(msix_notify(f->shared, 65), 0);
-	iobus_access(&f->vm.mmio, false, base + 0x1808, 8, &v);
+	iobus_access(MMIO(f->vm), false, base + 0x1808, 8, &v);
 	assert_int_equal(v, 0x2);
 	/* after the table and after the PBA: the device's again */
-	iobus_access(&f->vm.mmio, false, base + 0x1000 + 16 * 70, 4, &v);
-	iobus_access(&f->vm.mmio, false, base + 0x1810, 4, &v);
+	iobus_access(MMIO(f->vm), false, base + 0x1000 + 16 * 70, 4, &v);
+	iobus_access(MMIO(f->vm), false, base + 0x1810, 4, &v);
 	assert_int_equal(f->dev_reads, 3);
 	assert_int_equal(msix_notify(f->shared, 70), -EINVAL);
 }

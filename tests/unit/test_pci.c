@@ -1,7 +1,7 @@
 /*
- * Unit tests for the PCI core (src/pci/pci.c) without KVM: a struct vm
- * built by hand (real port and MMIO buses, RAM regions without memory
- * behind them), interrupt calls recorded, and a dummy device type with an
+ * Unit tests for the PCI core (src/pci/pci.c) without KVM: a real struct vm
+ * from vm_create_nokvm (port and MMIO buses, guest RAM), interrupt calls
+ * recorded, and a dummy device type with an
  * I/O, a 32-bit and a 64-bit prefetchable BAR, two capabilities and
  * device-specific registers.
  */
@@ -16,12 +16,13 @@
 #include "err.h"
 #include "iobus.h"
 #include "vm.h"
+#include "testvm.h"
 #include "pci/pci.h"
 
-/* ---- the fake VM and interrupt recorder ---- */
+/* ---- the VM and interrupt recorder ---- */
 
 struct fixture {
-	struct vm vm;
+	struct vm *vm;
 	struct pci_bus *bus;
 	/* irq_line calls */
 	int nline;
@@ -84,22 +85,10 @@ static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 
-	f->vm.stop = VM_RUNNING;
-	f->vm.stop_efd = -1;
-	f->vm.vmm.kvm_fd = f->vm.vmm.vm_fd = -1;
-	f->vm.cfg.mem_size = MEM_SIZE;
-	pthread_mutex_init(&f->vm.stop_lock, NULL);
-	pthread_cond_init(&f->vm.stop_cond, NULL);
-	pthread_mutex_init(&f->vm.drain_lock, NULL);
-	iobus_init(&f->vm.pio, "pio", 0x10000, 4);
-	iobus_init(&f->vm.mmio, "mmio", 0, 8);
-	/* RAM as vm_create lays it out (no memory behind it: never touched) */
-	f->vm.mem[0] = (struct mem_region){ 0, GUEST_LOW_END, NULL };
-	f->vm.mem[1] = (struct mem_region){ GUEST_HIGH_START, MEM_SIZE - GUEST_HIGH_START, NULL };
-	f->vm.nmem = 2;
+	f->vm = TEST_VM(.mem_size = MEM_SIZE);	/* RAM as vm_create lays it out */
 	/* something else on the buses: a UART and an MMIO device */
-	assert_int_equal(iobus_register(&f->vm.pio, "uart", 0x3f8, 8, IO_READ, nop_io, NULL), 0);
-	assert_int_equal(pci_bus_create(&f->vm, &f->bus), 0);
+	assert_int_equal(iobus_register(PIO(f->vm), "uart", 0x3f8, 8, IO_READ, nop_io, NULL), 0);
+	assert_int_equal(pci_bus_create(f->vm, &f->bus), 0);
 	pci_bus_set_irq_ops(f->bus, &rec_ops, f);
 	cur = f;
 	*state = f;
@@ -112,10 +101,9 @@ static int teardown(void **state)
 
 	pci_bus_destroy(f->bus);
 	/* every BAR was unmapped: only the UART is left */
-	assert_int_equal(iobus_table(&f->vm.pio)->n, 1);
-	assert_int_equal(iobus_table(&f->vm.mmio)->n, 0);
-	iobus_destroy(&f->vm.pio);
-	iobus_destroy(&f->vm.mmio);
+	assert_int_equal(iobus_table(PIO(f->vm))->n, 1);
+	assert_int_equal(iobus_table(MMIO(f->vm))->n, 0);
+	vm_destroy(f->vm);
 	free(f);
 	return 0;
 }
@@ -237,12 +225,12 @@ static struct pci_dev *add(struct fixture *f, int slot)
 
 static const struct io_range *mmio_at(struct fixture *f, uint64_t a)
 {
-	return iobus_find(&f->vm.mmio, a, 1);
+	return iobus_find(MMIO(f->vm), a, 1);
 }
 
 static const struct io_range *pio_at(struct fixture *f, uint64_t a)
 {
-	return iobus_find(&f->vm.pio, a, 1);
+	return iobus_find(PIO(f->vm), a, 1);
 }
 
 /* Program a BAR pair with memory decode off, then turn decode back on. */
@@ -287,7 +275,7 @@ static void test_slots(void **state)
 	for (unsigned s = 0; s < PCI_SLOTS; s++)
 		assert_non_null(pci_bus_dev(f->bus, s));
 	assert_null(pci_bus_dev(f->bus, 32));
-	assert_ptr_equal(pci_bus_of(&f->vm), f->bus);
+	assert_ptr_equal(pci_bus_of(f->vm), f->bus);
 }
 
 static void test_absent_functions(void **state)
@@ -525,15 +513,15 @@ static void test_bar_programming(void **state)
 	assert_non_null(pio_at(f, 0xd000));
 	/* guest accesses reach the device with BAR-relative offsets */
 	v = 0;
-	assert_int_equal(iobus_access(&f->vm.mmio, false, 0xd0000010, 4, &v), 0);
+	assert_int_equal(iobus_access(MMIO(f->vm), false, 0xd0000010, 4, &v), 0);
 	assert_int_equal(v, 0x1010);
 	assert_int_equal(cur->last_bar, 1);
 	v = 0x77;
-	assert_int_equal(iobus_access(&f->vm.mmio, true, 0x900000008ULL, 8, &v), 0);
+	assert_int_equal(iobus_access(MMIO(f->vm), true, 0x900000008ULL, 8, &v), 0);
 	assert_int_equal(cur->last_bar, 2);
 	assert_int_equal(cur->last_off, 8);
 	assert_int_equal(cur->last_val, 0x77);
-	assert_int_equal(iobus_access(&f->vm.pio, false, 0xd004, 2, &v), 0);
+	assert_int_equal(iobus_access(PIO(f->vm), false, 0xd004, 2, &v), 0);
 	assert_int_equal(cur->last_bar, 0);
 	assert_int_equal(cur->last_off, 4);
 	/* an unaligned address is rounded down to the BAR's size */
@@ -574,8 +562,8 @@ static void test_decode_bits(void **state)
 		wr(f, 1, PCI_COMMAND, 2, i & 1 ? 0 : PCI_CMD_MEM | PCI_CMD_IO);
 		wr(f, 1, PCI_COMMAND, 2, PCI_CMD_MEM | PCI_CMD_IO);
 	}
-	assert_int_equal(iobus_table(&f->vm.mmio)->n, 2);
-	assert_int_equal(iobus_table(&f->vm.pio)->n, 2);
+	assert_int_equal(iobus_table(MMIO(f->vm))->n, 2);
+	assert_int_equal(iobus_table(PIO(f->vm))->n, 2);
 }
 
 /* A 64-bit BAR is unmapped from its low-dword write until its high one. */
@@ -615,7 +603,7 @@ static void test_bar64_halves(void **state)
 	wr(f, 1, PCI_BAR0 + 12, 4, 0xffffffff);
 	assert_int_equal(pci_bar_addr(d, 2), 0xffffffffffffc000ULL);
 	assert_false(pci_bar_mapped(d, 2));		/* would wrap */
-	assert_int_equal(iobus_table(&f->vm.mmio)->n, 1);	/* BAR 1 */
+	assert_int_equal(iobus_table(MMIO(f->vm))->n, 1);	/* BAR 1 */
 	wr(f, 1, PCI_BAR0 + 8, 4, 0x60000000);
 	wr(f, 1, PCI_BAR0 + 12, 4, 0x4);
 	assert_true(pci_bar_mapped(d, 2));
@@ -681,7 +669,7 @@ static void test_overlapping_bars(void **state)
 	{
 		uint64_t v = 0;
 
-		assert_int_equal(iobus_access(&f->vm.mmio, false, 0xfee00000, 4, &v), -ENOENT);
+		assert_int_equal(iobus_access(MMIO(f->vm), false, 0xfee00000, 4, &v), -ENOENT);
 	}
 }
 

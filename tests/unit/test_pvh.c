@@ -1,7 +1,7 @@
 /*
  * Unit tests for the PVH loader (src/boot/pvh.c, kernel.c): a synthetic
- * ELF64 vmlinux with a XEN_ELFNOTE_PHYS32_ENTRY note, loaded into a fake
- * guest (plain mapping, no KVM).  HYVE_TEST_VMLINUX=/path/to/vmlinux also
+ * ELF64 vmlinux with a XEN_ELFNOTE_PHYS32_ENTRY note, loaded into a
+ * guest (a real VM without KVM).  HYVE_TEST_VMLINUX=/path/to/vmlinux also
  * checks a real one (scripts/extract-vmlinux.sh makes one from a bzImage).
  */
 #include <stdarg.h>
@@ -20,38 +20,29 @@
 #include "boot/pvh.h"
 #include "err.h"
 #include "vm.h"
+#include "testvm.h"
 
 #define MiB (1ULL << 20)
 #define GiB (1ULL << 30)
 
-static struct vm fvm;
-static uint64_t fvm_size;
+static struct vm *fvm;
 
-static struct vm *fake_vm(uint64_t size)
+/* A real VM without KVM (vm_create_nokvm): RAM laid out as vm_create does. */
+static struct vm *guest_vm(uint64_t size)
 {
-	uint64_t below4g = size < GUEST_PCI_HOLE ? size : GUEST_PCI_HOLE;
-
-	memset(&fvm, 0, sizeof(fvm));
-	fvm.ram = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	assert_true(fvm.ram != MAP_FAILED);
-	fvm_size = size;
-	fvm.mem[fvm.nmem++] = (struct mem_region){ 0, below4g < GUEST_LOW_END ?
-						   below4g : GUEST_LOW_END, fvm.ram };
-	if (below4g > GUEST_HIGH_START)
-		fvm.mem[fvm.nmem++] = (struct mem_region){ GUEST_HIGH_START,
-			below4g - GUEST_HIGH_START, fvm.ram + GUEST_HIGH_START };
-	return &fvm;
+	fvm = TEST_VM(.mem_size = size);
+	return fvm;
 }
 
 static void free_vm(void)
 {
-	munmap(fvm.ram, fvm_size);
+	vm_destroy(fvm);
+	fvm = NULL;
 }
 
 static uint8_t *gpa(uint64_t addr, uint64_t len)
 {
-	uint8_t *p = vm_gpa(&fvm, addr, len);
+	uint8_t *p = vm_gpa(fvm, addr, len);
 
 	assert_non_null(p);
 	return p;
@@ -162,7 +153,7 @@ static void test_load_and_start_info(void **state)
 	struct kernel_entry e;
 	struct hvm_start_info si;
 	struct hvm_modlist_entry mod;
-	struct vm *vm = fake_vm(256 * MiB);
+	struct vm *vm = guest_vm(256 * MiB);
 	const char *cmdline = "console=hvc0";
 
 	make_elf(8);
@@ -249,7 +240,7 @@ static void test_no_initrd_5g(void **state)
 	struct kernel_image k;
 	struct kernel_entry e;
 	struct hvm_start_info si;
-	struct vm *vm = fake_vm(5 * GiB);
+	struct vm *vm = guest_vm(5 * GiB);
 
 	make_elf(4);			/* a 32-bit note, as Xen's ABI writes it */
 	assert_int_equal(open_elf(&k, 5 * GiB), 0);
@@ -513,8 +504,8 @@ static void test_real_vmlinux(void **state)
 	assert_int_equal(k.format, KERNEL_PVH);
 	print_message("%s: PVH entry 0x%x, %d segments, up to 0x%llx\n", path, k.u.pvh.entry,
 		      k.u.pvh.nseg, (unsigned long long)k.kernel_end);
-	fake_vm(256 * MiB);
-	assert_int_equal(kernel_place(&k, &fvm, 0, &e), 0);
+	guest_vm(256 * MiB);
+	assert_int_equal(kernel_place(&k, fvm, 0, &e), 0);
 	assert_int_equal(e.eip, k.u.pvh.entry);
 	kernel_close(&k);
 	free_vm();

@@ -1,6 +1,6 @@
 /*
- * Unit tests for the exit dispatch (vcpu_handle_exit) without KVM: a fake
- * kvm_run page is filled the way KVM fills it, and the exit-reason table,
+ * Unit tests for the exit dispatch (vcpu_handle_exit) without KVM: a real
+ * VM from vm_create_nokvm, and a kvm_run page is filled the way KVM fills it, and the exit-reason table,
  * string-I/O splitting, width handling and strict mode are checked.
  */
 #include <stdarg.h>
@@ -12,12 +12,14 @@
 #include <string.h>
 #include "iobus.h"
 #include "vcpu.h"
-#include "vm.h"
+#define HYVE_VM_CORE		/* a test of the VM core: it may look inside */
+#include "vm_impl.h"
+#include "testvm.h"
 
 #define RUN_SIZE 8192
 
 struct fixture {
-	struct vm vm;
+	struct vm *vm;
 	struct vcpu vcpu;
 	struct kvm_run *run;
 	/* what the test device saw */
@@ -47,21 +49,14 @@ static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 
-	f->vm.stop = VM_RUNNING;
-	f->vm.stop_efd = -1;
-	f->vm.vmm.run_size = RUN_SIZE;
-	f->vm.vmm.kvm_fd = f->vm.vmm.vm_fd = -1;
-	pthread_mutex_init(&f->vm.stop_lock, NULL);
-	pthread_cond_init(&f->vm.stop_cond, NULL);
-	pthread_mutex_init(&f->vm.drain_lock, NULL);
-	iobus_init(&f->vm.pio, "pio", 0x10000, 4);
-	iobus_init(&f->vm.mmio, "mmio", 0, 8);
-	assert_int_equal(iobus_register(&f->vm.pio, "dev", 0x500, 8, IO_READ | IO_WRITE, dev, f), 0);
-	assert_int_equal(iobus_register(&f->vm.mmio, "mdev", 0xd0000000, 0x1000,
+	f->vm = TEST_VM(.mem_size = 1ULL << 20);
+	f->vm->vmm.run_size = RUN_SIZE;		/* as KVM would have said */
+	assert_int_equal(iobus_register(PIO(f->vm), "dev", 0x500, 8, IO_READ | IO_WRITE, dev, f), 0);
+	assert_int_equal(iobus_register(MMIO(f->vm), "mdev", 0xd0000000, 0x1000,
 					IO_READ | IO_WRITE, dev, f), 0);
 	f->run = aligned_alloc(4096, RUN_SIZE);
 	memset(f->run, 0, RUN_SIZE);
-	f->vcpu.vm = &f->vm;
+	f->vcpu.vm = f->vm;
 	f->vcpu.kvm.run = f->run;
 	f->vcpu.kvm.fd = -1;
 	*state = f;
@@ -72,8 +67,7 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	iobus_destroy(&f->vm.pio);
-	iobus_destroy(&f->vm.mmio);
+	vm_destroy(f->vm);
 	free(f->run);
 	free(f);
 	return 0;
@@ -166,7 +160,7 @@ static void test_string_in_unclaimed_all_ones(void **state)
 	assert_int_equal(vcpu_handle_exit(&f->vcpu), VM_RUNNING);
 	for (int i = 0; i < 64; i++)
 		assert_int_equal(io_data(f)[i], 0xff);
-	assert_int_equal(f->vm.pio.unclaimed_reads, 64);
+	assert_int_equal(f->vm->pio.unclaimed_reads, 64);
 }
 
 static void test_malformed_io_refused(void **state)
@@ -176,7 +170,7 @@ static void test_malformed_io_refused(void **state)
 	io_exit(f, true, 0x500, 1, 8192);	/* would run past the mapping */
 	assert_int_equal(vcpu_handle_exit(&f->vcpu), VM_ERROR);
 	assert_int_equal(f->calls, 0);
-	assert_non_null(strstr(f->vm.stop_msg, "malformed KVM_EXIT_IO"));
+	assert_non_null(strstr(f->vm->stop_msg, "malformed KVM_EXIT_IO"));
 }
 
 static void test_malformed_io_size(void **state)
@@ -192,21 +186,21 @@ static void test_strict_io(void **state)
 {
 	struct fixture *f = *state;
 
-	f->vm.cfg.strict_io = true;
+	f->vm->cfg.strict_io = true;
 	io_exit(f, true, 0x123, 1, 1);
 	assert_int_equal(vcpu_handle_exit(&f->vcpu), VM_GUEST_FATAL);
-	assert_string_equal(f->vm.stop_msg, "unhandled outb 0x123");
-	assert_int_equal(f->vm.stop, VM_GUEST_FATAL);
+	assert_string_equal(f->vm->stop_msg, "unhandled outb 0x123");
+	assert_int_equal(f->vm->stop, VM_GUEST_FATAL);
 }
 
 static void test_strict_io_in_word(void **state)
 {
 	struct fixture *f = *state;
 
-	f->vm.cfg.strict_io = true;
+	f->vm->cfg.strict_io = true;
 	io_exit(f, false, 0x2f8, 2, 1);
 	assert_int_equal(vcpu_handle_exit(&f->vcpu), VM_GUEST_FATAL);
-	assert_string_equal(f->vm.stop_msg, "unhandled inw 0x2f8");
+	assert_string_equal(f->vm->stop_msg, "unhandled inw 0x2f8");
 }
 
 static void mmio_exit(struct fixture *f, bool write, uint64_t addr, unsigned len)
@@ -248,10 +242,10 @@ static void test_mmio_unclaimed_and_strict(void **state)
 	assert_int_equal(vcpu_handle_exit(&f->vcpu), VM_RUNNING);
 	memcpy(&v, f->run->mmio.data, 8);
 	assert_int_equal(v & 0xffffffff, 0xffffffff);
-	f->vm.cfg.strict_io = true;
+	f->vm->cfg.strict_io = true;
 	mmio_exit(f, true, 0xfee00000, 8);
 	assert_int_equal(vcpu_handle_exit(&f->vcpu), VM_GUEST_FATAL);
-	assert_string_equal(f->vm.stop_msg, "unhandled writeq 0xfee00000");
+	assert_string_equal(f->vm->stop_msg, "unhandled writeq 0xfee00000");
 }
 
 static void test_mmio_bad_length(void **state)
@@ -269,11 +263,11 @@ static void test_reason_table(void **state)
 
 	f->run->exit_reason = KVM_EXIT_HLT;
 	assert_int_equal(vcpu_handle_exit(&f->vcpu), VM_POWEROFF);
-	assert_int_equal(f->vm.stop, VM_POWEROFF);
+	assert_int_equal(f->vm->stop, VM_POWEROFF);
 	/* the first reason to stop wins */
 	f->run->exit_reason = KVM_EXIT_SHUTDOWN;
 	assert_int_equal(vcpu_handle_exit(&f->vcpu), VM_TRIPLEFAULT);
-	assert_int_equal(f->vm.stop, VM_POWEROFF);
+	assert_int_equal(f->vm->stop, VM_POWEROFF);
 	f->run->exit_reason = KVM_EXIT_INTR;
 	assert_int_equal(vcpu_handle_exit(&f->vcpu), VM_RUNNING);
 }
@@ -284,7 +278,7 @@ static void test_triple_fault(void **state)
 
 	f->run->exit_reason = KVM_EXIT_SHUTDOWN;
 	assert_int_equal(vcpu_handle_exit(&f->vcpu), VM_TRIPLEFAULT);
-	assert_non_null(strstr(f->vm.stop_msg, "triple fault"));
+	assert_non_null(strstr(f->vm->stop_msg, "triple fault"));
 }
 
 static void test_internal_error(void **state)
@@ -294,9 +288,9 @@ static void test_internal_error(void **state)
 	f->run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
 	f->run->internal.suberror = KVM_INTERNAL_ERROR_EMULATION;
 	assert_int_equal(vcpu_handle_exit(&f->vcpu), VM_GUEST_FATAL);
-	assert_non_null(strstr(f->vm.stop_msg, "KVM_EXIT_INTERNAL_ERROR (suberror 1: emulation failure)"));
+	assert_non_null(strstr(f->vm->stop_msg, "KVM_EXIT_INTERNAL_ERROR (suberror 1: emulation failure)"));
 	/* no KVM here: the register dump says so instead of crashing */
-	assert_non_null(strstr(f->vm.stop_msg, "registers unavailable"));
+	assert_non_null(strstr(f->vm->stop_msg, "registers unavailable"));
 }
 
 static void test_unknown_reasons(void **state)
@@ -305,7 +299,7 @@ static void test_unknown_reasons(void **state)
 
 	f->run->exit_reason = 1000;
 	assert_int_equal(vcpu_handle_exit(&f->vcpu), VM_GUEST_FATAL);
-	assert_non_null(strstr(f->vm.stop_msg, "unhandled exit KVM_EXIT_unknown (1000)"));
+	assert_non_null(strstr(f->vm->stop_msg, "unhandled exit KVM_EXIT_unknown (1000)"));
 	assert_int_equal(f->vcpu.exits[VCPU_NR_EXITS], 1);
 }
 
@@ -315,7 +309,7 @@ static void test_unhandled_known_reason(void **state)
 
 	f->run->exit_reason = KVM_EXIT_DEBUG;
 	assert_int_equal(vcpu_handle_exit(&f->vcpu), VM_GUEST_FATAL);
-	assert_non_null(strstr(f->vm.stop_msg, "KVM_EXIT_DEBUG (4)"));
+	assert_non_null(strstr(f->vm->stop_msg, "KVM_EXIT_DEBUG (4)"));
 }
 
 static void test_system_events(void **state)
@@ -325,7 +319,7 @@ static void test_system_events(void **state)
 	f->run->exit_reason = KVM_EXIT_SYSTEM_EVENT;
 	f->run->system_event.type = KVM_SYSTEM_EVENT_RESET;
 	assert_int_equal(vcpu_handle_exit(&f->vcpu), VM_RESET);
-	assert_int_equal(f->vm.stop, VM_RESET);
+	assert_int_equal(f->vm->stop, VM_RESET);
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)

@@ -1,6 +1,6 @@
 /*
- * virtio-blk through the virtio-pci transport, without KVM: a fake VM with
- * real RAM, the PCI core with recorded interrupts, a disk image in /tmp.
+ * virtio-blk through the virtio-pci transport, without KVM: a real VM from
+ * vm_create_nokvm (its RAM laid out as vm_create does), the PCI core with recorded interrupts, a disk image in /tmp.
  * The test plays the driver: negotiates, lays out a queue in guest RAM,
  * posts requests, kicks through the notify area, waits for the worker.
  * Good requests work; hostile ones fail the request or flag the device.
@@ -19,6 +19,7 @@
 #include "pci/pci.h"
 #include "virtio/virtio_pci.h"
 #include "vm.h"
+#include "testvm.h"
 
 #define RAM_SIZE	(4u << 20)
 #define QSZ		16
@@ -29,7 +30,7 @@
 #define BAR		4
 
 struct fixture {
-	struct vm vm;
+	struct vm *vm;
 	struct pci_bus *bus;
 	struct pci_dev *dev;
 	uint8_t *ram;
@@ -70,18 +71,8 @@ static int setup(void **state)
 	struct fixture *f = calloc(1, sizeof(*f));
 	int fd;
 
-	f->ram = calloc(1, RAM_SIZE);
-	f->vm.stop = VM_RUNNING;
-	f->vm.stop_efd = -1;
-	f->vm.vmm.kvm_fd = f->vm.vmm.vm_fd = -1;
-	f->vm.cfg.mem_size = RAM_SIZE;
-	pthread_mutex_init(&f->vm.stop_lock, NULL);
-	pthread_cond_init(&f->vm.stop_cond, NULL);
-	pthread_mutex_init(&f->vm.drain_lock, NULL);
-	iobus_init(&f->vm.pio, "pio", 0x10000, 4);
-	iobus_init(&f->vm.mmio, "mmio", 0, 8);
-	f->vm.mem[0] = (struct mem_region){ 0, RAM_SIZE, f->ram };
-	f->vm.nmem = 1;
+	f->vm = TEST_VM(.mem_size = RAM_SIZE);
+	f->ram = vm_gpa(f->vm, 0, 1);	/* guest-physical 0 in the host mapping */
 	snprintf(f->img, sizeof(f->img), "/tmp/hyve-vblk-XXXXXX");
 	fd = mkstemp(f->img);
 	if (fd < 0 || ftruncate(fd, 1 << 20) < 0)
@@ -93,7 +84,7 @@ static int setup(void **state)
 			return -1;
 	}
 	close(fd);
-	if (pci_bus_create(&f->vm, &f->bus) < 0)
+	if (pci_bus_create(f->vm, &f->bus) < 0)
 		return -1;
 	pci_bus_set_irq_ops(f->bus, &f_ops, f);
 	*state = f;
@@ -105,10 +96,8 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 
 	pci_bus_destroy(f->bus);
-	iobus_destroy(&f->vm.pio);
-	iobus_destroy(&f->vm.mmio);
+	vm_destroy(f->vm);
 	unlink(f->img);
-	free(f->ram);
 	free(f);
 	return 0;
 }

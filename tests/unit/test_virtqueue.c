@@ -1,8 +1,8 @@
 /*
  * Unit tests for the split virtqueue (src/virtio/virtqueue.c): the test plays
  * the driver, laying out rings and descriptors in a fake guest RAM (a
- * malloc'd buffer between canary pages, registered as a struct vm memory
- * region as in test_vm_gpa.c), and checks the device side's answers, above
+ * malloc'd buffer between canary pages, made a region of a struct guest_mem
+ * as in test_vm_gpa.c; the accessor is the real mem_gpa), and checks the device side's answers, above
  * all to malformed chains.
  */
 #include <stdarg.h>
@@ -18,7 +18,7 @@
 #include <sys/mman.h>
 #include <time.h>
 #include "err.h"
-#include "vm.h"
+#include "mem.h"
 #include "virtio/virtqueue.h"
 
 #define RAM_GPA		0x100000ULL		/* one RAM region ... */
@@ -39,7 +39,7 @@
 static struct env {
 	uint8_t *buf, *ram;
 	void *big;
-	struct vm vm;
+	struct guest_mem mem;
 	struct vq q;
 	struct vq_chain *c;
 	uint16_t size;
@@ -105,7 +105,7 @@ static int enable(uint16_t size, bool event_idx, bool indirect)
 {
 	e.size = size;
 	e.aidx = 0;
-	return vq_enable(&e.q, &e.vm, size, DESC, AVAIL, USED, event_idx,
+	return vq_enable(&e.q, &e.mem, size, DESC, AVAIL, USED, event_idx,
 			 indirect);
 }
 
@@ -124,9 +124,9 @@ static int setup(void **state)
 	memset(e.buf + CANARY + RAM_SIZE, CANARY_BYTE, CANARY);
 	e.ram = e.buf + CANARY;
 	memset(e.ram, 0, RAM_SIZE);
-	e.vm.mem[0] = (struct mem_region){ RAM_GPA, RAM_SIZE, e.ram };
-	e.vm.mem[1] = (struct mem_region){ BIG_GPA, BIG_SIZE, e.big };
-	e.vm.nmem = 2;
+	e.mem.r[0] = (struct mem_region){ RAM_GPA, RAM_SIZE, e.ram };
+	e.mem.r[1] = (struct mem_region){ BIG_GPA, BIG_SIZE, e.big };
+	e.mem.n = 2;
 	return 0;
 }
 
@@ -891,7 +891,7 @@ static void bad_enable(uint16_t size, uint64_t desc, uint64_t avail,
 		       uint64_t used)
 {
 	err_clear();
-	assert_int_equal(vq_enable(&e.q, &e.vm, size, desc, avail, used,
+	assert_int_equal(vq_enable(&e.q, &e.mem, size, desc, avail, used,
 				   true, true), -EINVAL);
 	assert_false(e.q.enabled);
 	assert_true(strlen(err_msg()) > 0);
@@ -907,7 +907,7 @@ static void test_enable_sizes(void **state)
 	bad_enable(32768 + 1, DESC, AVAIL, USED);
 	bad_enable(65535, DESC, AVAIL, USED);
 	for (unsigned s = 1; s <= 32768; s <<= 1)
-		assert_int_equal(vq_enable(&e.q, &e.vm, s, DESC, AVAIL, USED,
+		assert_int_equal(vq_enable(&e.q, &e.mem, s, DESC, AVAIL, USED,
 					   true, true), 0);
 	assert_true(e.q.enabled);
 	assert_int_equal(e.q.size, 32768);
@@ -919,7 +919,7 @@ static void test_enable_alignment(void **state)
 	bad_enable(8, DESC, AVAIL + 1, USED);
 	bad_enable(8, DESC, AVAIL, USED + 2);
 	/* the minimum alignments are enough */
-	assert_int_equal(vq_enable(&e.q, &e.vm, 8, DESC + 16, AVAIL + 2,
+	assert_int_equal(vq_enable(&e.q, &e.mem, 8, DESC + 16, AVAIL + 2,
 				   USED + 4, false, false), 0);
 }
 
@@ -933,7 +933,7 @@ static void test_enable_outside(void **state)
 	bad_enable(8, DESC, RAM_END - 20, USED);
 	bad_enable(8, DESC, AVAIL, RAM_END - 68);
 	/* ... and exactly fitting is fine */
-	assert_int_equal(vq_enable(&e.q, &e.vm, 8, RAM_END - 128, RAM_END - 150,
+	assert_int_equal(vq_enable(&e.q, &e.mem, 8, RAM_END - 128, RAM_END - 150,
 				   RAM_END - 220, true, false), 0);
 	/* areas too big for RAM at the largest size */
 	bad_enable(32768, RAM_END - 0x10000, AVAIL, USED);
