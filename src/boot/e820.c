@@ -1,7 +1,7 @@
 /* e820.c - the guest's memory map (see e820.h). */
 #include <errno.h>
 #include "boot/e820.h"
-#include "vm.h"
+#include "mem.h"
 
 uint64_t e820_low_ram_end(uint64_t mem_size)
 {

@@ -199,7 +199,7 @@ struct pci_irq_ops {
 
 /* ---- the bus ---- */
 
-/* A bus for vm (with its RAM size from vm->cfg.mem_size). */
+/* A bus for vm (its 64-bit window above vm_mem_size(vm)); hangs it off vm. */
 int pci_bus_create(struct vm *vm, struct pci_bus **out);
 /* Frees every device (type fini), unmapping BARs and MSI-X routes first. */
 void pci_bus_destroy(struct pci_bus *bus);

@@ -9,7 +9,7 @@
 #include "vm.h"
 
 /* TEST_VM(.mem_size = ..., .irqchip = ...): defaults 16 MiB, one vCPU. */
-#define TEST_VM(...) testvm((struct vm_config){ .ncpus = 1, __VA_ARGS__ })
+#define TEST_VM(...) testvm((struct vm_config){ __VA_ARGS__ })
 
 static inline struct vm *testvm(struct vm_config cfg)
 {
@@ -17,6 +17,8 @@ static inline struct vm *testvm(struct vm_config cfg)
 
 	if (!cfg.mem_size)
 		cfg.mem_size = 16ULL << 20;
+	if (!cfg.ncpus)
+		cfg.ncpus = 1;
 	assert_int_equal(vm_create_nokvm(&vm, &cfg), 0);
 	assert_non_null(vm);
 	return vm;
