@@ -1,22 +1,51 @@
 /* dev.c - attach the devices declared with DEVICE() (see dev.h). */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include "dev.h"
 #include "err.h"
+#include "util.h"
 #include "vm.h"
 
 /* Provided by the linker for the "hyve_devices" section. */
-extern const struct device_desc *const __start_hyve_devices[] __attribute__((weak));
-extern const struct device_desc *const __stop_hyve_devices[] __attribute__((weak));
+LINKER_SET_DECLARE(hyve_devices, const struct device_desc);
+
+_Static_assert(offsetof(struct device_desc, name) == 0, "name first (linker_set_find)");
 
 const struct device_desc *device_find(const char *name)
 {
-	for (const struct device_desc *const *d = __start_hyve_devices;
-	     d < __stop_hyve_devices; d++)
-		if (!strcmp((*d)->name, name))
-			return *d;
-	return NULL;
+	return LINKER_SET_FIND(hyve_devices, name);
+}
+
+void *dev_model_alloc(size_t size, const char *name)
+{
+	pthread_mutex_t *m = calloc(1, size);
+
+	if (!m) {
+		err_set(-ENOMEM, "%s: out of memory", name);
+		return NULL;
+	}
+	pthread_mutex_init(m, NULL);
+	return m;
+}
+
+void dev_vm_reset(void *vm)
+{
+	vm_request_stop(vm, VM_RESET, NULL);
+}
+
+void dev_vm_poweroff(void *vm)
+{
+	vm_request_stop(vm, VM_POWEROFF, NULL);
+}
+
+void dev_model_free(void *model)
+{
+	if (!model)
+		return;
+	pthread_mutex_destroy(model);
+	free(model);
 }
 
 static int dev_register(struct vm *vm, const struct dev_range *g, void *dev)

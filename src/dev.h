@@ -23,6 +23,7 @@
 #ifndef HYVE_DEV_H
 #define HYVE_DEV_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include "iobus.h"
 
@@ -64,6 +65,19 @@ struct device_desc {
 	static const struct device_desc device_desc_##n = { .name = #n, __VA_ARGS__ }; \
 	static const struct device_desc *const device_ptr_##n		\
 	__attribute__((used, section("hyve_devices"))) = &device_desc_##n
+
+/*
+ * A device model whose first member is its pthread_mutex_t lock:
+ * dev_model_alloc returns it zeroed with the lock initialised (NULL and
+ * err_set on ENOMEM); dev_model_free (NULL: no-op) is its .destroy.
+ */
+void *dev_model_alloc(size_t size, const char *name);
+/* Callbacks for models that end the VM (arg: the vm): reset, power off. */
+void dev_vm_reset(void *vm);
+void dev_vm_poweroff(void *vm);
+void dev_model_free(void *model);
+#define DEV_MODEL_LOCK_FIRST(type) \
+	_Static_assert(offsetof(type, lock) == 0, #type ": the lock must come first")
 
 /* The declared device called name, or NULL (tests, and --device later). */
 const struct device_desc *device_find(const char *name);

@@ -25,14 +25,15 @@
 #define IO_WRITE 0x2	/* range accepts OUT / MMIO writes */
 
 /*
- * A device's access handler.  offset is relative to the registered base;
+ * A device's access handler (a header declares one as `io_handler name;`).  offset is relative to the registered base;
  * size is the access width in bytes (1..8).  For a write *val holds the value,
  * already masked to size; for a read the handler stores the result in *val
  * (the bus masks it to size).  Return 0, or a negative errno to refuse the
  * access, which is then treated like an access to an unclaimed address.
  */
-typedef int (*io_handler_fn)(void *arg, bool write, uint64_t offset,
-			     unsigned size, uint64_t *val);
+typedef int io_handler(void *arg, bool write, uint64_t offset, unsigned size,
+		       uint64_t *val);
+typedef io_handler *io_handler_fn;
 
 struct io_range {
 	char name[24];

@@ -94,3 +94,12 @@ uint64_t mono_ns(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
+
+const void *linker_set_find(const void *const *start, const void *const *stop,
+			    const char *name)
+{
+	for (const void *const *e = start; e < stop; e++)
+		if (!strcmp(*(const char *const *)*e, name))
+			return *e;
+	return NULL;
+}

@@ -21,6 +21,21 @@ int parse_u64(const char *s, uint64_t *out);
 #include <stddef.h>
 int read_fd_whole(const char *path, int fd, size_t size, uint8_t **data);
 
+/*
+ * The entry called name in a linker set (bhyve's linker sets: DEVICE(),
+ * PCI_DEVTYPE()) of pointers to structs whose first member is their
+ * `const char *name`; NULL if none.
+ */
+const void *linker_set_find(const void *const *start, const void *const *stop,
+			    const char *name);
+/* Declare the linker set `set` of pointers to type; look name up in it. */
+#define LINKER_SET_DECLARE(set, type)					\
+	extern type *const __start_##set[] __attribute__((weak));	\
+	extern type *const __stop_##set[] __attribute__((weak))
+#define LINKER_SET_FIND(set, name)					\
+	linker_set_find((const void *const *)__start_##set,		\
+			(const void *const *)__stop_##set, (name))
+
 /* CLOCK_MONOTONIC in nanoseconds. */
 uint64_t mono_ns(void);
 

@@ -269,6 +269,18 @@ int blk_kick(struct blk *b)
 	return 0;
 }
 
+/* One completion: hand the request its result, release the CQE. */
+static void blk_complete(struct blk *b, struct io_uring_cqe *cqe)
+{
+	struct blk_req *req = io_uring_cqe_get_data(cqe);
+	int res = cqe->res;
+
+	io_uring_cqe_seen(&b->ring, cqe);
+	b->inflight--;
+	if (req)
+		blk_finish(req, res);
+}
+
 int blk_reap(struct blk *b)
 {
 	struct io_uring_cqe *cqe;
@@ -280,13 +292,7 @@ int blk_reap(struct blk *b)
 	if (read(b->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 		return 0;
 	while (io_uring_peek_cqe(&b->ring, &cqe) == 0) {
-		struct blk_req *req = io_uring_cqe_get_data(cqe);
-		int res = cqe->res;
-
-		io_uring_cqe_seen(&b->ring, cqe);
-		b->inflight--;
-		if (req)
-			blk_finish(req, res);
+		blk_complete(b, cqe);
 		n++;
 	}
 	return n;
@@ -302,12 +308,7 @@ void blk_close(struct blk *b)
 			struct io_uring_cqe *cqe;
 			if (io_uring_wait_cqe(&b->ring, &cqe) < 0)
 				break;
-			struct blk_req *req = io_uring_cqe_get_data(cqe);
-			int res = cqe->res;
-			io_uring_cqe_seen(&b->ring, cqe);
-			b->inflight--;
-			if (req)
-				blk_finish(req, res);
+			blk_complete(b, cqe);
 		}
 		io_uring_queue_exit(&b->ring);
 		close(b->efd);

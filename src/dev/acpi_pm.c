@@ -42,6 +42,7 @@ struct acpi_pm {
 	void (*poweroff)(void *arg);
 	void *arg;
 };
+DEV_MODEL_LOCK_FIRST(struct acpi_pm);
 
 static uint64_t get_bytes(uint64_t reg, uint64_t offset, unsigned size)
 {
@@ -50,9 +51,16 @@ static uint64_t get_bytes(uint64_t reg, uint64_t offset, unsigned size)
 
 /* A guest access to a block of len bytes that lies outside it, or an
  * impossible width: reads all ones, writes ignored. */
-static bool bad_access(uint64_t offset, unsigned size, unsigned len)
+/* An access not wholly inside a block of len bytes: reads all ones. */
+static bool bad_access(uint64_t offset, unsigned size, unsigned len, bool write,
+		       uint64_t *val)
 {
-	return size == 0 || size > 4 || offset >= len || size > len - offset;
+	if (size == 0 || size > 4 || offset >= len || size > len - offset) {
+		if (!write)
+			*val = ~0ULL;
+		return true;
+	}
+	return false;
 }
 
 int acpi_pm_evt_io(void *arg, bool write, uint64_t offset, unsigned size,
@@ -61,11 +69,8 @@ int acpi_pm_evt_io(void *arg, bool write, uint64_t offset, unsigned size,
 	struct acpi_pm *pm = arg;
 	uint64_t wmask, v;
 
-	if (bad_access(offset, size, ACPI_PM1_EVT_LEN)) {
-		if (!write)
-			*val = ~0ULL;
+	if (bad_access(offset, size, ACPI_PM1_EVT_LEN, write, val))
 		return 0;
-	}
 	/* the block as one 32-bit value: STS in bits 0-15, EN in 16-31 */
 	wmask = io_mask(size) << (offset * 8);
 	lock(&pm->lock, LOCK_DEVICE);
@@ -89,11 +94,8 @@ int acpi_pm_cnt_io(void *arg, bool write, uint64_t offset, unsigned size,
 	uint64_t wmask, v;
 	bool off = false;
 
-	if (bad_access(offset, size, ACPI_PM1_CNT_LEN)) {
-		if (!write)
-			*val = ~0ULL;
+	if (bad_access(offset, size, ACPI_PM1_CNT_LEN, write, val))
 		return 0;
-	}
 	wmask = io_mask(size) << (offset * 8);
 	lock(&pm->lock, LOCK_DEVICE);
 	if (write) {
@@ -116,41 +118,22 @@ int acpi_pm_cnt_io(void *arg, bool write, uint64_t offset, unsigned size,
 int acpi_pm_create(struct acpi_pm **out, void (*poweroff)(void *arg),
 		   void *arg)
 {
-	struct acpi_pm *pm = calloc(1, sizeof(*pm));
+	struct acpi_pm *pm = dev_model_alloc(sizeof(*pm), "acpi-pm");
 
 	if (!pm)
-		return err_set(-ENOMEM, "acpi-pm: out of memory");
-	pthread_mutex_init(&pm->lock, NULL);
+		return -ENOMEM;
 	pm->poweroff = poweroff;
 	pm->arg = arg;
 	*out = pm;
 	return 0;
 }
 
-void acpi_pm_destroy(struct acpi_pm *pm)
-{
-	if (!pm)
-		return;
-	pthread_mutex_destroy(&pm->lock);
-	free(pm);
-}
-
-static void acpi_pm_vm_poweroff(void *arg)
-{
-	vm_request_stop(arg, VM_POWEROFF, NULL);
-}
-
 static int acpi_pm_new(struct vm *vm, void **dev)
 {
-	return acpi_pm_create((struct acpi_pm **)dev, acpi_pm_vm_poweroff, vm);
+	return acpi_pm_create((struct acpi_pm **)dev, dev_vm_poweroff, vm);
 }
 
-static void acpi_pm_free(void *pm)
-{
-	acpi_pm_destroy(pm);
-}
-
-DEVICE(acpi_pm, .level = DEV_LEVEL_DEV, .create = acpi_pm_new, .destroy = acpi_pm_free,
+DEVICE(acpi_pm, .level = DEV_LEVEL_DEV, .create = acpi_pm_new, .destroy = dev_model_free,
        .ranges = {
 	       { "acpi-pm1-evt", ACPI_PM1A_EVT_PORT, ACPI_PM1_EVT_LEN, acpi_pm_evt_io,
 		 IO_READ | IO_WRITE },

@@ -9,6 +9,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "dev.h"
+#include "iobus.h"
 
 /* PM1_STS / PM1_EN bits (ACPI 6.3 tables 4-16, 4-17) */
 #define PM1_TMR		(1u << 0)
@@ -36,7 +38,7 @@ struct acpi_pm;
  */
 int acpi_pm_create(struct acpi_pm **out, void (*poweroff)(void *arg),
 		   void *arg);
-void acpi_pm_destroy(struct acpi_pm *pm);
+static inline void acpi_pm_destroy(struct acpi_pm *pm) { dev_model_free(pm); }
 
 /*
  * Port handlers (io_handler_fn); arg is the struct acpi_pm.  evt covers
@@ -44,9 +46,7 @@ void acpi_pm_destroy(struct acpi_pm *pm);
  * PM1a_CNT_BLK.  Any width at any offset inside the block works byte by
  * byte; anything reaching outside it reads all ones, writes are ignored.
  */
-int acpi_pm_evt_io(void *arg, bool write, uint64_t offset, unsigned size,
-		   uint64_t *val);
-int acpi_pm_cnt_io(void *arg, bool write, uint64_t offset, unsigned size,
-		   uint64_t *val);
+io_handler acpi_pm_evt_io;
+io_handler acpi_pm_cnt_io;
 
 #endif

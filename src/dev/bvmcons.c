@@ -65,11 +65,6 @@ static int bvmcons_new(struct vm *vm, void **dev)
 	return bvmcons_create((struct bvmcons **)dev, vm_console(vm));
 }
 
-static void bvmcons_free(void *bc)
-{
-	bvmcons_destroy(bc);
-}
-
-DEVICE(bvmcons, .level = DEV_LEVEL_DEV, .create = bvmcons_new, .destroy = bvmcons_free,
+DEVICE(bvmcons, .level = DEV_LEVEL_DEV, .create = bvmcons_new, .destroy = free,
        .ranges = { { "bvmcons", BVMCONS_PORT, BVMCONS_LEN, bvmcons_io,
 		     IO_READ | IO_WRITE | DEV_COALESCE } });

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "iobus.h"
 
 #define BVMCONS_PORT	0x220
 #define BVMCONS_LEN	4		/* 4-byte accesses must fit the range */
@@ -18,7 +19,6 @@ int bvmcons_create(struct bvmcons **out, struct console *con);
 void bvmcons_destroy(struct bvmcons *bc);
 
 /* The port handler (io_handler_fn); arg is the struct bvmcons. */
-int bvmcons_io(void *arg, bool write, uint64_t offset, unsigned size,
-	       uint64_t *val);
+io_handler bvmcons_io;
 
 #endif

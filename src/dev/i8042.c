@@ -51,6 +51,7 @@ struct i8042 {
 	void (*reset)(void *arg);
 	void *reset_arg;
 };
+DEV_MODEL_LOCK_FIRST(struct i8042);
 
 static void put_out(struct i8042 *k, uint8_t v)
 {
@@ -137,11 +138,10 @@ int i8042_cmd_io(void *arg, bool write, uint64_t offset, unsigned size,
 
 int i8042_create(struct i8042 **out, void (*reset)(void *arg), void *arg)
 {
-	struct i8042 *k = calloc(1, sizeof(*k));
+	struct i8042 *k = dev_model_alloc(sizeof(*k), "i8042");
 
 	if (!k)
-		return err_set(-ENOMEM, "i8042: out of memory");
-	pthread_mutex_init(&k->lock, NULL);
+		return -ENOMEM;
 	k->ctr = CTR_INIT;
 	k->outp = 0x01;		/* reset line inactive */
 	k->last_cmd = true;
@@ -151,30 +151,12 @@ int i8042_create(struct i8042 **out, void (*reset)(void *arg), void *arg)
 	return 0;
 }
 
-void i8042_destroy(struct i8042 *k)
-{
-	if (!k)
-		return;
-	pthread_mutex_destroy(&k->lock);
-	free(k);
-}
-
-static void i8042_vm_reset(void *arg)
-{
-	vm_request_stop(arg, VM_RESET, NULL);
-}
-
 static int i8042_new(struct vm *vm, void **dev)
 {
-	return i8042_create((struct i8042 **)dev, i8042_vm_reset, vm);
+	return i8042_create((struct i8042 **)dev, dev_vm_reset, vm);
 }
 
-static void i8042_free(void *k)
-{
-	i8042_destroy(k);
-}
-
-DEVICE(i8042, .level = DEV_LEVEL_DEV, .create = i8042_new, .destroy = i8042_free,
+DEVICE(i8042, .level = DEV_LEVEL_DEV, .create = i8042_new, .destroy = dev_model_free,
        .ranges = {
 	       { "i8042-data", I8042_DATA_PORT, 1, i8042_data_io, IO_READ | IO_WRITE },
 	       { "i8042-cmd", I8042_CMD_PORT, 1, i8042_cmd_io, IO_READ | IO_WRITE },

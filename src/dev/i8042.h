@@ -7,6 +7,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "dev.h"
+#include "iobus.h"
 
 #define I8042_DATA_PORT	0x60
 #define I8042_CMD_PORT	0x64	/* status on read, command on write */
@@ -16,12 +18,10 @@ struct i8042;
 /* reset(arg) is called (without the device lock) when the guest pulses
  * the CPU reset line, e.g. `out 0x64, 0xfe`. */
 int i8042_create(struct i8042 **out, void (*reset)(void *arg), void *arg);
-void i8042_destroy(struct i8042 *k);
+static inline void i8042_destroy(struct i8042 *k) { dev_model_free(k); }
 
 /* Port handlers (io_handler_fn); arg is the struct i8042. */
-int i8042_data_io(void *arg, bool write, uint64_t offset, unsigned size,
-		  uint64_t *val);
-int i8042_cmd_io(void *arg, bool write, uint64_t offset, unsigned size,
-		 uint64_t *val);
+io_handler i8042_data_io;
+io_handler i8042_cmd_io;
 
 #endif

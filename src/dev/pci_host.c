@@ -34,6 +34,7 @@ struct pci_host {
 	void *reset_arg;
 	struct pci_bus *bus;
 };
+DEV_MODEL_LOCK_FIRST(struct pci_host);
 
 int pci_host_addr_io(void *arg, bool write, uint64_t offset, unsigned size, uint64_t *val)
 {
@@ -111,24 +112,15 @@ int pci_host_ecam_io(void *arg, bool write, uint64_t offset, unsigned size, uint
 int pci_host_create(struct pci_host **out, struct pci_bus *bus,
 		    void (*reset)(void *arg), void *arg)
 {
-	struct pci_host *p = calloc(1, sizeof(*p));
+	struct pci_host *p = dev_model_alloc(sizeof(*p), "pci");
 
 	if (!p)
-		return err_set(-ENOMEM, "pci: out of memory");
-	pthread_mutex_init(&p->lock, NULL);
+		return -ENOMEM;
 	p->reset = reset;
 	p->reset_arg = arg;
 	p->bus = bus;
 	*out = p;
 	return 0;
-}
-
-void pci_host_destroy(struct pci_host *p)
-{
-	if (!p)
-		return;
-	pthread_mutex_destroy(&p->lock);
-	free(p);
 }
 
 /*
@@ -153,11 +145,6 @@ int pci_host_add_bridge(struct pci_bus *bus)
 	return pci_add_device_type(bus, &pci_hostbridge, 0, NULL, NULL);
 }
 
-static void pci_host_reset(void *vm)
-{
-	vm_request_stop(vm, VM_RESET, NULL);
-}
-
 /* The model is the host bridge's latch and bus 0, which it creates. */
 static int pci_host_new(struct vm *vm, void **dev)
 {
@@ -166,7 +153,7 @@ static int pci_host_new(struct vm *vm, void **dev)
 
 	if ((r = pci_bus_create(vm, &bus)) < 0)
 		return r;
-	if ((r = pci_host_create((struct pci_host **)dev, bus, pci_host_reset, vm)) < 0)
+	if ((r = pci_host_create((struct pci_host **)dev, bus, dev_vm_reset, vm)) < 0)
 		pci_bus_destroy(bus);
 	return r;
 }

@@ -12,6 +12,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "dev.h"
+#include "iobus.h"
 
 #define PCI_CONFIG_ADDR	0xcf8
 #define PCI_CONFIG_DATA	0xcfc
@@ -25,13 +27,13 @@ struct pci_host;
  */
 int pci_host_create(struct pci_host **out, struct pci_bus *bus,
 		    void (*reset)(void *arg), void *arg);
-void pci_host_destroy(struct pci_host *p);
+static inline void pci_host_destroy(struct pci_host *p) { dev_model_free(p); }
 /* Add the host bridge to slot 0 of bus. */
 int pci_host_add_bridge(struct pci_bus *bus);
 
 /* iobus handlers: 0xCF8 (4 ports), 0xCFC (4 ports), the ECAM region. */
-int pci_host_addr_io(void *arg, bool write, uint64_t offset, unsigned size, uint64_t *val);
-int pci_host_data_io(void *arg, bool write, uint64_t offset, unsigned size, uint64_t *val);
-int pci_host_ecam_io(void *arg, bool write, uint64_t offset, unsigned size, uint64_t *val);
+io_handler pci_host_addr_io;
+io_handler pci_host_data_io;
+io_handler pci_host_ecam_io;
 
 #endif

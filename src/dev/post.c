@@ -66,10 +66,5 @@ static int post_new(struct vm *vm, void **dev)
 	return post_create((struct post **)dev);
 }
 
-static void post_free(void *p)
-{
-	post_destroy(p);
-}
-
-DEVICE(post, .level = DEV_LEVEL_DEV, .create = post_new, .destroy = post_free,
+DEVICE(post, .level = DEV_LEVEL_DEV, .create = post_new, .destroy = free,
        .ranges = { { "post", POST_PORT, 1, post_io, IO_READ | IO_WRITE | DEV_COALESCE } });

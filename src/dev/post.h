@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "iobus.h"
 
 #define POST_PORT	0x80
 
@@ -17,7 +18,6 @@ void post_destroy(struct post *p);
 uint8_t post_last(struct post *p);
 
 /* The port handler (io_handler_fn); arg is the struct post. */
-int post_io(void *arg, bool write, uint64_t offset, unsigned size,
-	    uint64_t *val);
+io_handler post_io;
 
 #endif

@@ -34,6 +34,7 @@ struct rtc {
 	time_t offset;		/* guest time - host time */
 	time_t (*now)(void);
 };
+DEV_MODEL_LOCK_FIRST(struct rtc);
 
 static time_t rtc_host_now(void)
 {
@@ -171,11 +172,10 @@ bool rtc_nmi_masked(struct rtc *r)
 
 int rtc_create(struct rtc **out, time_t (*now)(void))
 {
-	struct rtc *r = calloc(1, sizeof(*r));
+	struct rtc *r = dev_model_alloc(sizeof(*r), "rtc");
 
 	if (!r)
-		return err_set(-ENOMEM, "rtc: out of memory");
-	pthread_mutex_init(&r->lock, NULL);
+		return -ENOMEM;
 	r->now = now ? now : rtc_host_now;
 	r->ram[REG_A] = 0x26;		/* 32.768 kHz divider, 1024 Hz rate */
 	r->ram[REG_B] = B_24H;		/* 24-hour, BCD, no interrupts */
@@ -184,23 +184,10 @@ int rtc_create(struct rtc **out, time_t (*now)(void))
 	return 0;
 }
 
-void rtc_destroy(struct rtc *r)
-{
-	if (!r)
-		return;
-	pthread_mutex_destroy(&r->lock);
-	free(r);
-}
-
 static int rtc_new(struct vm *vm, void **dev)
 {
 	return rtc_create((struct rtc **)dev, NULL);
 }
 
-static void rtc_free(void *r)
-{
-	rtc_destroy(r);
-}
-
-DEVICE(rtc, .level = DEV_LEVEL_DEV, .create = rtc_new, .destroy = rtc_free,
+DEVICE(rtc, .level = DEV_LEVEL_DEV, .create = rtc_new, .destroy = dev_model_free,
        .ranges = { { "rtc", RTC_PORT, 2, rtc_io, IO_READ | IO_WRITE } });

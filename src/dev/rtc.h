@@ -7,6 +7,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "dev.h"
+#include "iobus.h"
 #include <time.h>
 
 #define RTC_PORT	0x70
@@ -16,8 +18,8 @@ struct rtc;
 
 /* now() gives the host time in seconds (NULL: time()), for tests. */
 int rtc_create(struct rtc **out, time_t (*now)(void));
-void rtc_destroy(struct rtc *rtc);
-int rtc_io(void *arg, bool write, uint64_t offset, unsigned size, uint64_t *val);
+static inline void rtc_destroy(struct rtc *rtc) { dev_model_free(rtc); }
+io_handler rtc_io;
 bool rtc_nmi_masked(struct rtc *rtc);
 
 #endif

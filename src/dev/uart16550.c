@@ -109,6 +109,7 @@ struct uart {
 	void (*stop_coalescing)(void *arg);
 	void *coalesce_arg;
 };
+DEV_MODEL_LOCK_FIRST(struct uart);
 
 static unsigned rx_room(const struct uart *u)
 {
@@ -372,12 +373,11 @@ void uart_set_irq(struct uart *u, void (*set_level)(void *arg, bool level),
 
 int uart_create(struct uart **out, struct console *con)
 {
-	struct uart *u = calloc(1, sizeof(*u));
+	struct uart *u = dev_model_alloc(sizeof(*u), "uart16550");
 	int r;
 
 	if (!u)
-		return err_set(-ENOMEM, "uart16550: out of memory");
-	pthread_mutex_init(&u->lock, NULL);
+		return -ENOMEM;
 	u->con = con;
 	u->msr = modem_lines(0);
 	u->dll = 12;			/* 9600 baud, as a BIOS leaves it */
@@ -388,14 +388,6 @@ int uart_create(struct uart **out, struct console *con)
 	}
 	*out = u;
 	return 0;
-}
-
-void uart_destroy(struct uart *u)
-{
-	if (!u)
-		return;
-	pthread_mutex_destroy(&u->lock);
-	free(u);
 }
 
 /* The UART's interrupt output drives ISA IRQ 4 (edge: raised on 0 -> 1). */
@@ -415,11 +407,6 @@ static int uart_new(struct vm *vm, void **dev)
 	return uart_create((struct uart **)dev, vm_console(vm));
 }
 
-static void uart_free(void *u)
-{
-	uart_destroy(u);
-}
-
 static int uart_attach(struct vm *vm, void *u)
 {
 	uart_set_irq(u, uart_irq_to_vm, vm);
@@ -436,6 +423,6 @@ static int uart_attach(struct vm *vm, void *u)
 	return 0;
 }
 
-DEVICE(uart16550, .level = DEV_LEVEL_DEV, .create = uart_new, .destroy = uart_free,
+DEVICE(uart16550, .level = DEV_LEVEL_DEV, .create = uart_new, .destroy = dev_model_free,
        .ranges = { { "uart16550", UART_COM1_BASE, UART_NREGS, uart_io, IO_READ | IO_WRITE } },
        .attach = uart_attach);

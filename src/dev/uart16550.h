@@ -10,6 +10,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "dev.h"
+#include "iobus.h"
 
 #define UART_COM1_BASE	0x3f8
 #define UART_COM1_IRQ	4
@@ -25,11 +27,10 @@ struct uart;
  * console must not deliver input after uart_destroy().  0 or -errno.
  */
 int uart_create(struct uart **out, struct console *con);
-void uart_destroy(struct uart *u);
+static inline void uart_destroy(struct uart *u) { dev_model_free(u); }
 
 /* The port handler (io_handler_fn); arg is the struct uart. */
-int uart_io(void *arg, bool write, uint64_t offset, unsigned size,
-	    uint64_t *val);
+io_handler uart_io;
 
 /*
  * Connect the interrupt output.  set_level(arg, level) is called at once

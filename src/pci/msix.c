@@ -97,6 +97,17 @@ void msix_fini(struct pci_dev *dev)
 	dev->msix = NULL;
 }
 
+/* Can dev get nvec vectors?  0 or -errno (err_set). */
+static int msix_check(struct pci_dev *dev, unsigned nvec)
+{
+	if (dev->msix)
+		return err_set(-EBUSY, "msix: %s already has MSI-X", dev->name);
+	if (nvec < 1 || nvec > MSIX_MAX_VECTORS)
+		return err_set(-EINVAL, "msix: %s: %u vectors (1-%d)", dev->name,
+			       nvec, MSIX_MAX_VECTORS);
+	return 0;
+}
+
 int msix_init(struct pci_dev *dev, unsigned nvec, int bar,
 	      uint32_t table_off, uint32_t pba_off)
 {
@@ -107,11 +118,8 @@ int msix_init(struct pci_dev *dev, unsigned nvec, int bar,
 	void *ctx;
 	int r;
 
-	if (dev->msix)
-		return err_set(-EBUSY, "msix: %s already has MSI-X", dev->name);
-	if (nvec < 1 || nvec > MSIX_MAX_VECTORS)
-		return err_set(-EINVAL, "msix: %s: %u vectors (1-%d)", dev->name,
-			       nvec, MSIX_MAX_VECTORS);
+	if ((r = msix_check(dev, nvec)) < 0)
+		return r;
 	if (bar < 0 || bar >= PCI_BARS ||
 	    (dev->bar[bar].type != PCI_BAR_MEM32 && dev->bar[bar].type != PCI_BAR_MEM64))
 		return err_set(-EINVAL, "msix: %s: BAR %d is not a memory BAR",
@@ -181,11 +189,8 @@ int msix_init_bar(struct pci_dev *dev, unsigned nvec, int bar)
 	uint32_t pba_off = nvec <= 128 ? 0x800 : (nvec * MSIX_ENTRY_SIZE + 0xfff) & ~0xfffu;
 	int r;
 
-	if (dev->msix)
-		return err_set(-EBUSY, "msix: %s already has MSI-X", dev->name);
-	if (nvec < 1 || nvec > MSIX_MAX_VECTORS)
-		return err_set(-EINVAL, "msix: %s: %u vectors (1-%d)", dev->name,
-			       nvec, MSIX_MAX_VECTORS);
+	if ((r = msix_check(dev, nvec)) < 0)
+		return r;
 	if ((r = pci_alloc_bar(dev, bar, PCI_BAR_MEM32, false,
 			       pba_off + pba_bytes(nvec))) < 0)
 		return r;

@@ -17,6 +17,7 @@
 #include <string.h>
 #include "err.h"
 #include "lock.h"
+#include "util.h"
 #include "vm.h"
 #include "pci/msix.h"
 #include "pci/pci.h"
@@ -38,16 +39,13 @@ struct pci_bus {
 
 /* ---- device types (linker set "hyve_pci_devtypes") ---- */
 
-extern const struct pci_devtype *const __start_hyve_pci_devtypes[] __attribute__((weak));
-extern const struct pci_devtype *const __stop_hyve_pci_devtypes[] __attribute__((weak));
+LINKER_SET_DECLARE(hyve_pci_devtypes, const struct pci_devtype);
+
+_Static_assert(offsetof(struct pci_devtype, name) == 0, "name first (linker_set_find)");
 
 const struct pci_devtype *pci_devtype_find(const char *name)
 {
-	for (const struct pci_devtype *const *t = __start_hyve_pci_devtypes;
-	     t < __stop_hyve_pci_devtypes; t++)
-		if (!strcmp((*t)->name, name))
-			return *t;
-	return NULL;
+	return LINKER_SET_FIND(hyve_pci_devtypes, name);
 }
 
 /* ---- the VM's bus: it hangs off the VM (vm_pci_bus) ---- */
