@@ -4,11 +4,7 @@
  * recomputed here, alignment, the blob checker, running out of room
  * without writing past it, and the AML encodings byte by byte.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "unit.h"
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -818,28 +814,11 @@ static void test_aml_misuse(void **state)
 	assert_int_equal(aml_finish(&a), -EINVAL);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_tables_1cpu),
-		cmocka_unit_test(test_tables_2cpus),
-		cmocka_unit_test(test_tables_4cpus),
-		cmocka_unit_test(test_tables_64cpus),
-		cmocka_unit_test(test_pci_window_follows_ram),
-		cmocka_unit_test(test_unaligned_base),
-		cmocka_unit_test(test_too_little_room),
-		cmocka_unit_test(test_bad_config),
-		cmocka_unit_test(test_check_catches_corruption),
-		cmocka_unit_test(test_check_garbage),
-		cmocka_unit_test(test_pkglength_boundaries),
-		cmocka_unit_test(test_pkglength_for),
-		cmocka_unit_test(test_aml_names),
-		cmocka_unit_test(test_aml_integers),
-		cmocka_unit_test(test_aml_blocks),
-		cmocka_unit_test(test_aml_long_blocks),
-		cmocka_unit_test(test_aml_resources),
-		cmocka_unit_test(test_aml_no_room),
-		cmocka_unit_test(test_aml_misuse),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(NULL, NULL,
+	  TEST(test_tables_1cpu), TEST(test_tables_2cpus), TEST(test_tables_4cpus),
+	  TEST(test_tables_64cpus), TEST(test_pci_window_follows_ram), TEST(test_unaligned_base),
+	  TEST(test_too_little_room), TEST(test_bad_config), TEST(test_check_catches_corruption),
+	  TEST(test_check_garbage), TEST(test_pkglength_boundaries), TEST(test_pkglength_for),
+	  TEST(test_aml_names), TEST(test_aml_integers), TEST(test_aml_blocks),
+	  TEST(test_aml_long_blocks), TEST(test_aml_resources), TEST(test_aml_no_room),
+	  TEST(test_aml_misuse))

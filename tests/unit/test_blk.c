@@ -1,9 +1,5 @@
 /* Unit tests for the disk backend: open checks, locking, I/O through io_uring and the sync path. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "unit.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -248,17 +244,7 @@ static void test_batching(void **state)
 	blk_close(b);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_roundtrip_uring),
-		cmocka_unit_test(test_roundtrip_uring_direct),
-		cmocka_unit_test(test_roundtrip_sync),
-		cmocka_unit_test(test_open_errors),
-		cmocka_unit_test(test_lock),
-		cmocka_unit_test(test_readonly_and_bounds),
-		cmocka_unit_test(test_discard_and_write_zeroes),
-		cmocka_unit_test(test_batching),
-	};
-	return cmocka_run_group_tests(tests, setup, teardown);
-}
+TEST_MAIN(setup, teardown,
+	  TEST(test_roundtrip_uring), TEST(test_roundtrip_uring_direct), TEST(test_roundtrip_sync),
+	  TEST(test_open_errors), TEST(test_lock), TEST(test_readonly_and_bounds),
+	  TEST(test_discard_and_write_zeroes), TEST(test_batching))

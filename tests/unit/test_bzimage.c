@@ -4,11 +4,7 @@
  * is a plain mapping (no KVM).  HYVE_TEST_KERNEL=/path/to/vmlinuz also
  * checks a real kernel.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "unit.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,24 +22,9 @@
 
 /* ---- a guest without KVM ---- */
 
-static struct vm *fvm;
-
-/* A real VM without KVM (vm_create_nokvm): RAM laid out as vm_create does. */
-static struct vm *guest_vm(uint64_t size)
-{
-	fvm = TEST_VM(.mem_size = size);
-	return fvm;
-}
-
-static void free_vm(void)
-{
-	vm_destroy(fvm);
-	fvm = NULL;
-}
-
 static uint8_t *gpa(uint64_t addr)
 {
-	return vm_gpa(fvm, addr, 1);
+	return vm_gpa(guest, addr, 1);
 }
 
 /* ---- synthetic bzImages ---- */
@@ -580,14 +561,13 @@ static void test_err_cmdline_too_long(void **state)
 
 /* ---- files ---- */
 
-static char dir[64];
 
 /* Write a file in the test directory; its path goes to p (128 bytes). */
 static const char *write_file(char *p, const char *name, const void *data, size_t size)
 {
 	FILE *f;
 
-	snprintf(p, 128, "%s/%s", dir, name);
+	snprintf(p, 128, "%s/%s", test_dir, name);
 	f = fopen(p, "wb");
 	assert_non_null(f);
 	assert_int_equal(fwrite(data, 1, size, f), size);
@@ -619,13 +599,13 @@ static void test_files(void **state)
 	assert_non_null(strstr(err_msg(), "/nonexistent/vmlinuz"));
 	assert_int_equal(kernel_open(&k, kp, "/nonexistent/initrd", NULL, 256 * MiB), -ENOENT);
 	assert_non_null(strstr(err_msg(), "/nonexistent/initrd"));
-	assert_int_equal(kernel_open(&k, dir, NULL, NULL, 256 * MiB), -EINVAL);
+	assert_int_equal(kernel_open(&k, test_dir, NULL, NULL, 256 * MiB), -EINVAL);
 	assert_non_null(strstr(err_msg(), "not a regular file"));
 	assert_int_equal(kernel_open(&k, kp, ep, NULL, 256 * MiB), -EINVAL);
 	assert_non_null(strstr(err_msg(), "empty: file is empty"));
 
 	/* a sparse 300 MiB initrd is refused before it is read */
-	snprintf(big, sizeof(big), "%s/big.img", dir);
+	snprintf(big, sizeof(big), "%s/big.img", test_dir);
 	f = fopen(big, "wb");
 	assert_non_null(f);
 	assert_int_equal(ftruncate(fileno(f), 300 * MiB), 0);
@@ -682,44 +662,21 @@ static void test_real_kernel(void **state)
 
 static int setup(void **state)
 {
-	snprintf(dir, sizeof(dir), "/tmp/hyve-test-bz-XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
+	return test_dir_make("bz");
 }
 
 static int teardown(void **state)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd);
+	return test_dir_remove();
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_good_image_placed),
-		cmocka_unit_test(test_entry_state),
-		cmocka_unit_test(test_gdt_descriptors),
-		cmocka_unit_test(test_no_initrd_no_cmdline),
-		cmocka_unit_test(test_initrd_without_name),
-		cmocka_unit_test(test_setup_sects_zero_means_4),
-		cmocka_unit_test(test_protocol_206),
-		cmocka_unit_test(test_initrd_addr_max),
-		cmocka_unit_test(test_relocatable_alignment),
-		cmocka_unit_test(test_err_too_small),
-		cmocka_unit_test(test_err_no_magic),
-		cmocka_unit_test(test_err_old_protocol),
-		cmocka_unit_test(test_err_not_loaded_high),
-		cmocka_unit_test(test_err_truncated_setup),
-		cmocka_unit_test(test_err_truncated_payload),
-		cmocka_unit_test(test_err_short_header),
-		cmocka_unit_test(test_err_alignment),
-		cmocka_unit_test(test_err_kernel_too_big),
-		cmocka_unit_test(test_err_initrd_too_big),
-		cmocka_unit_test(test_err_cmdline_too_long),
-		cmocka_unit_test(test_files),
-		cmocka_unit_test(test_fmt),
-		cmocka_unit_test(test_real_kernel),
-	};
-	return cmocka_run_group_tests(tests, setup, teardown);
-}
+TEST_MAIN(setup, teardown,
+	  TEST(test_good_image_placed), TEST(test_entry_state), TEST(test_gdt_descriptors),
+	  TEST(test_no_initrd_no_cmdline), TEST(test_initrd_without_name),
+	  TEST(test_setup_sects_zero_means_4), TEST(test_protocol_206), TEST(test_initrd_addr_max),
+	  TEST(test_relocatable_alignment), TEST(test_err_too_small), TEST(test_err_no_magic),
+	  TEST(test_err_old_protocol), TEST(test_err_not_loaded_high),
+	  TEST(test_err_truncated_setup), TEST(test_err_truncated_payload),
+	  TEST(test_err_short_header), TEST(test_err_alignment), TEST(test_err_kernel_too_big),
+	  TEST(test_err_initrd_too_big), TEST(test_err_cmdline_too_long), TEST(test_files),
+	  TEST(test_fmt), TEST(test_real_kernel))

@@ -1,9 +1,5 @@
 /* Unit tests for the console backends: memory, file, stdio on a pipe and on a tty. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "unit.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -190,16 +186,7 @@ static void test_stdio_tty_raw_escape_restore(void **state)
 	close(m);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_memory_backend),
-		cmocka_unit_test(test_input_notify_and_bound),
-		cmocka_unit_test(test_file_backend),
-		cmocka_unit_test(test_bad_specs),
-		cmocka_unit_test(test_large_output_through_file),
-		cmocka_unit_test(test_stdio_pipe_is_binary_clean),
-		cmocka_unit_test(test_stdio_tty_raw_escape_restore),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(NULL, NULL,
+	  TEST(test_memory_backend), TEST(test_input_notify_and_bound), TEST(test_file_backend),
+	  TEST(test_bad_specs), TEST(test_large_output_through_file),
+	  TEST(test_stdio_pipe_is_binary_clean), TEST(test_stdio_tty_raw_escape_restore))

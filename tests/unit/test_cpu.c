@@ -1,9 +1,5 @@
 /* Unit tests for the CPUID filter: APIC IDs, topology, hypervisor bit, XSAVE consistency. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "unit.h"
 #include <stdlib.h>
 #include "cpu.h"
 
@@ -162,16 +158,8 @@ static void test_legacy_only_keeps_xsave(void **state)
 	free(out);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_apic_id_and_hypervisor_bit),
-		cmocka_unit_test(test_topology_leaf_b),
-		cmocka_unit_test(test_xsave_consistent_without_avx512),
-		cmocka_unit_test(test_xsave_with_avx512_and_pku),
-		cmocka_unit_test(test_xsave_zero_size_component_dropped),
-		cmocka_unit_test(test_hide_xsave),
-		cmocka_unit_test(test_legacy_only_keeps_xsave),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(NULL, NULL,
+	  TEST(test_apic_id_and_hypervisor_bit), TEST(test_topology_leaf_b),
+	  TEST(test_xsave_consistent_without_avx512), TEST(test_xsave_with_avx512_and_pku),
+	  TEST(test_xsave_zero_size_component_dropped), TEST(test_hide_xsave),
+	  TEST(test_legacy_only_keeps_xsave))

@@ -3,11 +3,7 @@
  * off and nothing else does, PM1_STS write-1-to-clear, PM1_EN read back,
  * SCI_EN always set, every width and offset, and ACPICA's S5 sequence.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "unit.h"
 #include <stdbool.h>
 #include "iobus.h"
 #include "boot/acpi.h"
@@ -247,20 +243,9 @@ static void test_ports_match_fadt(void **state)
 	assert_int_equal(ACPI_SLP_TYP_S5, 5);
 }
 
-#define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		T(test_s5_powers_off),
-		T(test_s5_single_write_and_byte_write),
-		T(test_other_sleep_types_ignored),
-		T(test_sci_en_and_cnt_readback),
-		T(test_en_read_back),
-		T(test_sts_write_one_to_clear),
-		T(test_odd_accesses),
-		cmocka_unit_test(test_no_callback),
-		cmocka_unit_test(test_ports_match_fadt),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(NULL, NULL,
+	  TEST_FIX(test_s5_powers_off), TEST_FIX(test_s5_single_write_and_byte_write),
+	  TEST_FIX(test_other_sleep_types_ignored), TEST_FIX(test_sci_en_and_cnt_readback),
+	  TEST_FIX(test_en_read_back), TEST_FIX(test_sts_write_one_to_clear),
+	  TEST_FIX(test_odd_accesses), TEST(test_no_callback), TEST(test_ports_match_fadt))

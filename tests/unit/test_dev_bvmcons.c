@@ -2,11 +2,7 @@
  * Unit tests for bhyve's paravirtual console (src/dev/bvmcons.c): signature,
  * output, input, no input, and every other width / offset.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "unit.h"
 #include <string.h>
 #include "console.h"
 #include "dev.h"
@@ -117,14 +113,10 @@ static void test_other_accesses(void **state)
 static void test_device_init(void **state)
 {
 	struct fix *f = *state;
-	const struct device_desc *d = device_find("bvmcons");
 	const struct io_range *r;
-	struct vm *vm;
 	uint64_t v;
+	struct vm *vm = testvm_with("bvmcons", f->con);
 
-	assert_non_null(d);
-	vm = TEST_VM(.con = f->con);
-	assert_int_equal(device_attach(vm, d), 0);
 	r = iobus_find(PIO(vm), 0x220, 4);
 	assert_non_null(r);
 	assert_string_equal(r->name, "bvmcons");
@@ -144,17 +136,6 @@ static void test_device_init(void **state)
 	vm_destroy(vm);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
-		T(test_signature),
-		T(test_output),
-		T(test_input),
-		T(test_other_accesses),
-		T(test_device_init),
-#undef T
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(NULL, NULL,
+	  TEST_FIX(test_signature), TEST_FIX(test_output), TEST_FIX(test_input),
+	  TEST_FIX(test_other_accesses), TEST_FIX(test_device_init))

@@ -3,11 +3,7 @@
  * command byte, self-tests, bad accesses, and Linux's i8042 probe replayed
  * (it must finish without a single timeout).
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "unit.h"
 #include <pthread.h>
 #include <string.h>
 #include "dev.h"
@@ -313,14 +309,10 @@ static void test_linux_probe(void **state)
 /* The DEVICE() declaration: two 1-port ranges, and 0xfe stops the VM for reset. */
 static void test_device_init(void **state)
 {
-	const struct device_desc *d = device_find("i8042");
 	const struct io_range *rd, *rc;
-	struct vm *vm;
 	uint64_t v;
+	struct vm *vm = testvm_with("i8042", NULL);
 
-	assert_non_null(d);
-	vm = TEST_VM();
-	assert_int_equal(device_attach(vm, d), 0);
 	rd = iobus_find(PIO(vm), 0x60, 1);
 	rc = iobus_find(PIO(vm), 0x64, 1);
 	assert_non_null(rd);
@@ -341,20 +333,7 @@ static void test_device_init(void **state)
 	vm_destroy(vm);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
-		T(test_idle_status),
-		T(test_reset),
-		cmocka_unit_test(test_reset_without_callback),
-		T(test_command_byte),
-		T(test_self_tests),
-		T(test_bad_accesses),
-		T(test_linux_probe),
-		cmocka_unit_test(test_device_init),
-#undef T
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(NULL, NULL,
+	  TEST_FIX(test_idle_status), TEST_FIX(test_reset), TEST(test_reset_without_callback),
+	  TEST_FIX(test_command_byte), TEST_FIX(test_self_tests), TEST_FIX(test_bad_accesses),
+	  TEST_FIX(test_linux_probe), TEST(test_device_init))

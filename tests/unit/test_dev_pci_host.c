@@ -3,11 +3,7 @@
  * mechanism #1, ECAM, the 0xCF9 reset register, the host bridge in slot 0,
  * and the device's declaration on a real VM without KVM (vm_create_nokvm).
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "unit.h"
 #include <stdlib.h>
 #include "dev.h"
 #include "iobus.h"
@@ -260,15 +256,6 @@ static void test_device_init(void **state)
 	assert_int_equal(resets, before + 100);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_mechanism1_detect, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_absent, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_host_bridge, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ecam, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reset_register, setup, teardown),
-		cmocka_unit_test(test_device_init),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(NULL, NULL,
+	  TEST_FIX(test_mechanism1_detect), TEST_FIX(test_absent), TEST_FIX(test_host_bridge),
+	  TEST_FIX(test_ecam), TEST_FIX(test_reset_register), TEST(test_device_init))

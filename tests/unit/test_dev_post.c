@@ -1,9 +1,5 @@
 /* Unit tests for the POST port 0x80 latch (src/dev/post.c). */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "unit.h"
 #include <errno.h>
 #include <string.h>
 #include "dev.h"
@@ -63,14 +59,10 @@ static void test_bad_accesses(void **state)
 
 static void test_device_init(void **state)
 {
-	const struct device_desc *d = device_find("post");
 	const struct io_range *r;
-	struct vm *vm;
 	uint64_t v;
+	struct vm *vm = testvm_with("post", NULL);
 
-	assert_non_null(d);
-	vm = TEST_VM();
-	assert_int_equal(device_attach(vm, d), 0);
 	r = iobus_find(PIO(vm), 0x80, 1);
 	assert_non_null(r);
 	assert_string_equal(r->name, "post");
@@ -84,13 +76,5 @@ static void test_device_init(void **state)
 	vm_destroy(vm);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_latch),
-		cmocka_unit_test(test_bad_accesses),
-		cmocka_unit_test(test_device_init),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(NULL, NULL,
+	  TEST(test_latch), TEST(test_bad_accesses), TEST(test_device_init))

@@ -1,9 +1,5 @@
 /* Unit tests for the CMOS RTC: host time in BCD/binary, setting the time, NMI mask, bad input. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "unit.h"
 #include <time.h>
 #include "dev/rtc.h"
 
@@ -122,14 +118,7 @@ static void test_bad_widths(void **state)
 	rtc_destroy(r);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_host_time_bcd),
-		cmocka_unit_test(test_binary_and_12h),
-		cmocka_unit_test(test_set_time_moves_offset_only),
-		cmocka_unit_test(test_ram_status_and_nmi),
-		cmocka_unit_test(test_bad_widths),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(NULL, NULL,
+	  TEST(test_host_time_bcd), TEST(test_binary_and_12h),
+	  TEST(test_set_time_moves_offset_only), TEST(test_ram_status_and_nmi),
+	  TEST(test_bad_widths))

@@ -3,11 +3,7 @@
  * register, DLAB, FIFOs, loopback, interrupts, bad accesses, and Linux's
  * 8250 autoconfig probe replayed step by step.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "unit.h"
 #include <pthread.h>
 #include <string.h>
 #include "console.h"
@@ -646,14 +642,10 @@ static void test_threaded_input(void **state)
 static void test_device_init(void **state)
 {
 	struct fix *f = *state;
-	const struct device_desc *d = device_find("uart16550");
 	const struct io_range *r;
-	struct vm *vm;
 	uint64_t v;
+	struct vm *vm = testvm_with("uart16550", f->con);
 
-	assert_non_null(d);
-	vm = TEST_VM(.con = f->con);
-	assert_int_equal(device_attach(vm, d), 0);
 	r = iobus_find(PIO(vm), UART_COM1_BASE, 1);
 	assert_non_null(r);
 	assert_string_equal(r->name, "uart16550");
@@ -671,33 +663,13 @@ static void test_device_init(void **state)
 	vm_destroy(vm);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
-		T(test_reset_values),
-		T(test_bad_width_and_offset),
-		T(test_scratch),
-		T(test_thr_output),
-		T(test_dlab),
-		T(test_ier_mcr_masks),
-		T(test_fifo_iir_bits),
-		T(test_rx_input),
-		T(test_rx_no_loss_without_fifo),
-		T(test_rx_fifo_clear),
-		T(test_polling_guest_does_not_steal_input),
-		T(test_loopback),
-		T(test_loopback_overrun),
-		T(test_msr_deltas),
-		T(test_interrupt_priority),
-		T(test_thre_semantics),
-		T(test_irq_line),
-		T(test_linux_autoconfig),
-		T(test_linux_startup),
-		T(test_threaded_input),
-		T(test_device_init),
-#undef T
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(NULL, NULL,
+	  TEST_FIX(test_reset_values), TEST_FIX(test_bad_width_and_offset), TEST_FIX(test_scratch),
+	  TEST_FIX(test_thr_output), TEST_FIX(test_dlab), TEST_FIX(test_ier_mcr_masks),
+	  TEST_FIX(test_fifo_iir_bits), TEST_FIX(test_rx_input),
+	  TEST_FIX(test_rx_no_loss_without_fifo), TEST_FIX(test_rx_fifo_clear),
+	  TEST_FIX(test_polling_guest_does_not_steal_input), TEST_FIX(test_loopback),
+	  TEST_FIX(test_loopback_overrun), TEST_FIX(test_msr_deltas),
+	  TEST_FIX(test_interrupt_priority), TEST_FIX(test_thre_semantics),
+	  TEST_FIX(test_irq_line), TEST_FIX(test_linux_autoconfig), TEST_FIX(test_linux_startup),
+	  TEST_FIX(test_threaded_input), TEST_FIX(test_device_init))

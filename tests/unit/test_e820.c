@@ -1,9 +1,5 @@
 /* Unit tests for the guest memory map (src/boot/e820.c). */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "unit.h"
 #include <errno.h>
 #include "boot/e820.h"
 
@@ -140,17 +136,7 @@ static void test_is_ram(void **state)
 	assert_false(e820_is_ram(2 * MiB, MiB, MiB + 1));
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_64m),
-		cmocka_unit_test(test_256m_default),
-		cmocka_unit_test(test_3g_exactly),
-		cmocka_unit_test(test_5g),
-		cmocka_unit_test(test_tiny),
-		cmocka_unit_test(test_sorted_disjoint),
-		cmocka_unit_test(test_too_small_array),
-		cmocka_unit_test(test_is_ram),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(NULL, NULL,
+	  TEST(test_64m), TEST(test_256m_default), TEST(test_3g_exactly), TEST(test_5g),
+	  TEST(test_tiny), TEST(test_sorted_disjoint), TEST(test_too_small_array),
+	  TEST(test_is_ram))

@@ -1,9 +1,5 @@
 /* Unit tests for the port/MMIO bus: registration, overlap, lookup, widths. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "unit.h"
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -244,17 +240,7 @@ static void test_unclaimed_addresses_listed(void **state)
 	iobus_destroy(&bus);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_register_and_lookup),
-		cmocka_unit_test(test_overlap_refused),
-		cmocka_unit_test(test_bad_registrations),
-		cmocka_unit_test(test_access_masks_and_offsets),
-		cmocka_unit_test(test_unclaimed),
-		cmocka_unit_test(test_many_ranges),
-		cmocka_unit_test(test_unregister_and_move),
-		cmocka_unit_test(test_unclaimed_addresses_listed),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(NULL, NULL,
+	  TEST(test_register_and_lookup), TEST(test_overlap_refused), TEST(test_bad_registrations),
+	  TEST(test_access_masks_and_offsets), TEST(test_unclaimed), TEST(test_many_ranges),
+	  TEST(test_unregister_and_move), TEST(test_unclaimed_addresses_listed))

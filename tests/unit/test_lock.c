@@ -6,11 +6,7 @@
  * acquisition (HYVE_LOCK_DEBUG), so a path that nests locks against the
  * documented order aborts this test.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "unit.h"
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -142,13 +138,6 @@ static void *hammer(void *arg)
 	return NULL;
 }
 
-/* No KVM: MSI routes and irqfds are recorded nowhere, and succeed. */
-static int n_line(void *c, unsigned g, bool l) { return 0; }
-static int n_alloc(void *c, unsigned *g) { static unsigned n = 24; *g = n++; return 0; }
-static int n_route(void *c, unsigned g, uint64_t a, uint32_t d, bool m) { return 0; }
-static int n_irqfd(void *c, unsigned g, int fd, bool d) { return 0; }
-static const struct pci_irq_ops no_irq = { n_line, n_alloc, n_route, n_irqfd };
-
 static void test_two_vcpus_hammer_devices(void **state)
 {
 	struct console *con = console_new_memory();
@@ -159,7 +148,7 @@ static void test_two_vcpus_hammer_devices(void **state)
 	uint64_t v;
 
 	assert_int_equal(devices_init(vm), 0);
-	pci_bus_set_irq_ops(pci_bus_of(vm), &no_irq, NULL);
+	pci_bus_set_irq_ops(pci_bus_of(vm), &testvm_no_irq, NULL);
 	assert_int_equal(pci_add_device(pci_bus_of(vm), "virtio-rng", -1, NULL, &d), 0);
 	h[0].slot = h[1].slot = d->slot;
 	/* memory decode on, so the BARs are on the MMIO bus */
@@ -181,12 +170,5 @@ static void test_two_vcpus_hammer_devices(void **state)
 	console_close(con);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_in_order),
-		cmocka_unit_test(test_violations_abort),
-		cmocka_unit_test(test_two_vcpus_hammer_devices),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(NULL, NULL,
+	  TEST(test_in_order), TEST(test_violations_abort), TEST(test_two_vcpus_hammer_devices))

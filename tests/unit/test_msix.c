@@ -4,11 +4,7 @@
  * eventfds read to see deliveries.  The guest's side goes through the
  * config space (pci_cfg_access) and the MMIO bus (iobus_access).
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "unit.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -531,18 +527,8 @@ static void test_large_table(void **state)
 	assert_int_equal(msix_notify(d, 200), -EINVAL);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_capability, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_table_rw, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_accesses, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_routing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_notify_and_pending, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_intx_suppressed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_shared_bar, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_init_errors, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_large_table, setup, teardown),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(NULL, NULL,
+	  TEST_FIX(test_capability), TEST_FIX(test_table_rw), TEST_FIX(test_bad_accesses),
+	  TEST_FIX(test_routing), TEST_FIX(test_notify_and_pending),
+	  TEST_FIX(test_intx_suppressed), TEST_FIX(test_shared_bar), TEST_FIX(test_init_errors),
+	  TEST_FIX(test_large_table))

@@ -5,11 +5,7 @@
  * I/O, a 32-bit and a 64-bit prefetchable BAR, two capabilities and
  * device-specific registers.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "unit.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -804,23 +800,10 @@ out:
 	;
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_slots, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_absent_functions, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_widths_and_offsets, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_read_only_fields, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_writable_fields, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bar_sizing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_default_windows, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bar_programming, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_decode_bits, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bar64_halves, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_overlapping_bars, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_intx, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_capability_list, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_alloc_bar_errors, setup, teardown),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(NULL, NULL,
+	  TEST_FIX(test_slots), TEST_FIX(test_absent_functions), TEST_FIX(test_widths_and_offsets),
+	  TEST_FIX(test_read_only_fields), TEST_FIX(test_writable_fields),
+	  TEST_FIX(test_bar_sizing), TEST_FIX(test_default_windows),
+	  TEST_FIX(test_bar_programming), TEST_FIX(test_decode_bits), TEST_FIX(test_bar64_halves),
+	  TEST_FIX(test_overlapping_bars), TEST_FIX(test_intx), TEST_FIX(test_capability_list),
+	  TEST_FIX(test_alloc_bar_errors))

@@ -4,11 +4,7 @@
  * guest (a real VM without KVM).  HYVE_TEST_VMLINUX=/path/to/vmlinux also
  * checks a real one (scripts/extract-vmlinux.sh makes one from a bzImage).
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "unit.h"
 #include <elf.h>
 #include <errno.h>
 #include <stdio.h>
@@ -25,24 +21,9 @@
 #define MiB (1ULL << 20)
 #define GiB (1ULL << 30)
 
-static struct vm *fvm;
-
-/* A real VM without KVM (vm_create_nokvm): RAM laid out as vm_create does. */
-static struct vm *guest_vm(uint64_t size)
-{
-	fvm = TEST_VM(.mem_size = size);
-	return fvm;
-}
-
-static void free_vm(void)
-{
-	vm_destroy(fvm);
-	fvm = NULL;
-}
-
 static uint8_t *gpa(uint64_t addr, uint64_t len)
 {
-	uint8_t *p = vm_gpa(fvm, addr, len);
+	uint8_t *p = vm_gpa(guest, addr, len);
 
 	assert_non_null(p);
 	return p;
@@ -505,30 +486,15 @@ static void test_real_vmlinux(void **state)
 	print_message("%s: PVH entry 0x%x, %d segments, up to 0x%llx\n", path, k.u.pvh.entry,
 		      k.u.pvh.nseg, (unsigned long long)k.kernel_end);
 	guest_vm(256 * MiB);
-	assert_int_equal(kernel_place(&k, fvm, 0, &e), 0);
+	assert_int_equal(kernel_place(&k, guest, 0, &e), 0);
 	assert_int_equal(e.eip, k.u.pvh.entry);
 	kernel_close(&k);
 	free_vm();
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_load_and_start_info),
-		cmocka_unit_test(test_no_initrd_5g),
-		cmocka_unit_test(test_note_align8),
-		cmocka_unit_test(test_cmdline_limit),
-		cmocka_unit_test(test_initrd_does_not_fit),
-		cmocka_unit_test(test_not_elf),
-		cmocka_unit_test(test_not_x86_64),
-		cmocka_unit_test(test_no_note),
-		cmocka_unit_test(test_bad_note),
-		cmocka_unit_test(test_segment_outside_ram),
-		cmocka_unit_test(test_filesz_gt_memsz),
-		cmocka_unit_test(test_offset_past_eof),
-		cmocka_unit_test(test_bad_program_headers),
-		cmocka_unit_test(test_no_load_segments),
-		cmocka_unit_test(test_real_vmlinux),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(NULL, NULL,
+	  TEST(test_load_and_start_info), TEST(test_no_initrd_5g), TEST(test_note_align8),
+	  TEST(test_cmdline_limit), TEST(test_initrd_does_not_fit), TEST(test_not_elf),
+	  TEST(test_not_x86_64), TEST(test_no_note), TEST(test_bad_note),
+	  TEST(test_segment_outside_ram), TEST(test_filesz_gt_memsz), TEST(test_offset_past_eof),
+	  TEST(test_bad_program_headers), TEST(test_no_load_segments), TEST(test_real_vmlinux))

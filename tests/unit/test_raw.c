@@ -1,9 +1,5 @@
 /* Unit tests for the raw image loader's checks (no KVM needed). */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "unit.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,14 +8,13 @@
 #include "boot/raw.h"
 #include "err.h"
 
-static char dir[64];
 
 static const char *make_file(const char *name, size_t size)
 {
 	static char path[128];
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(path, sizeof(path), "%s/%s", test_dir, name);
 	f = fopen(path, "wb");
 	assert_non_null(f);
 	for (size_t i = 0; i < size; i++)
@@ -30,16 +25,12 @@ static const char *make_file(const char *name, size_t size)
 
 static int setup(void **state)
 {
-	snprintf(dir, sizeof(dir), "/tmp/hyve-test-raw-XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
+	return test_dir_make("raw");
 }
 
 static int teardown(void **state)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd);
+	return test_dir_remove();
 }
 
 static void test_default_address(void **state)
@@ -116,20 +107,11 @@ static void test_missing_empty_dir(void **state)
 	assert_non_null(strstr(err_msg(), "/nonexistent/hyve.bin"));
 	assert_int_equal(raw_open(make_file("empty.bin", 0), &img), -EINVAL);
 	assert_non_null(strstr(err_msg(), "empty"));
-	assert_int_equal(raw_open(dir, &img), -EINVAL);
+	assert_int_equal(raw_open(test_dir, &img), -EINVAL);
 	assert_non_null(strstr(err_msg(), "not a regular file"));
 	assert_int_equal(raw_open("@0x1000", &img), -EINVAL);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_default_address),
-		cmocka_unit_test(test_explicit_address),
-		cmocka_unit_test(test_at_in_file_name),
-		cmocka_unit_test(test_bad_addresses),
-		cmocka_unit_test(test_too_big),
-		cmocka_unit_test(test_missing_empty_dir),
-	};
-	return cmocka_run_group_tests(tests, setup, teardown);
-}
+TEST_MAIN(setup, teardown,
+	  TEST(test_default_address), TEST(test_explicit_address), TEST(test_at_in_file_name),
+	  TEST(test_bad_addresses), TEST(test_too_big), TEST(test_missing_empty_dir))

@@ -1,9 +1,5 @@
 /* Unit tests for size and number parsing. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "unit.h"
 #include <errno.h>
 #include "util.h"
 
@@ -61,12 +57,5 @@ static void test_numbers(void **state)
 	assert_int_equal(parse_u64("0x10000000000000000", &v), -ERANGE);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_sizes),
-		cmocka_unit_test(test_bad_sizes),
-		cmocka_unit_test(test_numbers),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(NULL, NULL,
+	  TEST(test_sizes), TEST(test_bad_sizes), TEST(test_numbers))

@@ -3,11 +3,7 @@
  * VM from vm_create_nokvm, and a kvm_run page is filled the way KVM fills it, and the exit-reason table,
  * string-I/O splitting, width handling and strict mode are checked.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "unit.h"
 #include <stdlib.h>
 #include <string.h>
 #include "iobus.h"
@@ -322,22 +318,15 @@ static void test_system_events(void **state)
 	assert_int_equal(f->vm->stop, VM_RESET);
 }
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		T(test_out_widths), T(test_in_widths),
-		T(test_string_out_delivers_every_element),
-		T(test_string_in_fills_every_element),
-		T(test_string_in_unclaimed_all_ones),
-		T(test_malformed_io_refused), T(test_malformed_io_size),
-		T(test_strict_io), T(test_strict_io_in_word),
-		T(test_mmio_widths), T(test_mmio_unclaimed_and_strict),
-		T(test_mmio_bad_length), T(test_reason_table),
-		T(test_triple_fault), T(test_internal_error),
-		T(test_unknown_reasons), T(test_unhandled_known_reason),
-		T(test_system_events),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(NULL, NULL,
+	  TEST_FIX(test_out_widths), TEST_FIX(test_in_widths),
+	  TEST_FIX(test_string_out_delivers_every_element),
+	  TEST_FIX(test_string_in_fills_every_element),
+	  TEST_FIX(test_string_in_unclaimed_all_ones), TEST_FIX(test_malformed_io_refused),
+	  TEST_FIX(test_malformed_io_size), TEST_FIX(test_strict_io),
+	  TEST_FIX(test_strict_io_in_word), TEST_FIX(test_mmio_widths),
+	  TEST_FIX(test_mmio_unclaimed_and_strict), TEST_FIX(test_mmio_bad_length),
+	  TEST_FIX(test_reason_table), TEST_FIX(test_triple_fault), TEST_FIX(test_internal_error),
+	  TEST_FIX(test_unknown_reasons), TEST_FIX(test_unhandled_known_reason),
+	  TEST_FIX(test_system_events))

@@ -5,11 +5,7 @@
  * posts requests, kicks through the notify area, waits for the worker.
  * Good requests work; hostile ones fail the request or flag the device.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "unit.h"
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,12 +34,6 @@ struct fixture {
 	uint16_t avail_idx;
 	unsigned ndesc;
 };
-
-static int f_line(void *c, unsigned g, bool l) { return 0; }
-static int f_alloc(void *c, unsigned *g) { static unsigned n = 24; *g = n++; return 0; }
-static int f_route(void *c, unsigned g, uint64_t a, uint32_t d, bool m) { return 0; }
-static int f_irqfd(void *c, unsigned g, int fd, bool d) { return 0; }
-static const struct pci_irq_ops f_ops = { f_line, f_alloc, f_route, f_irqfd };
 
 static void w(struct fixture *f, unsigned off, unsigned size, uint64_t v)
 {
@@ -86,7 +76,7 @@ static int setup(void **state)
 	close(fd);
 	if (pci_bus_create(f->vm, &f->bus) < 0)
 		return -1;
-	pci_bus_set_irq_ops(f->bus, &f_ops, f);
+	pci_bus_set_irq_ops(f->bus, &testvm_no_irq, f);
 	*state = f;
 	return 0;
 }
@@ -398,19 +388,9 @@ static void test_bad_options(void **state)
 	assert_true(make_device(f, "") < 0);		/* the image is locked */
 }
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		T(test_read_write_flush_getid),
-		T(test_bad_requests_fail_alone),
-		T(test_readonly_refuses_writes),
-		T(test_malformed_chains_flag_the_device),
-		T(test_buffers_outside_ram),
-		T(test_queue_frozen_after_driver_ok),
-		T(test_negotiation_and_odd_accesses),
-		T(test_bad_options),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(NULL, NULL,
+	  TEST_FIX(test_read_write_flush_getid), TEST_FIX(test_bad_requests_fail_alone),
+	  TEST_FIX(test_readonly_refuses_writes), TEST_FIX(test_malformed_chains_flag_the_device),
+	  TEST_FIX(test_buffers_outside_ram), TEST_FIX(test_queue_frozen_after_driver_ok),
+	  TEST_FIX(test_negotiation_and_odd_accesses), TEST_FIX(test_bad_options))

@@ -5,11 +5,7 @@
  * as in test_vm_gpa.c; the accessor is the real mem_gpa), and checks the device side's answers, above
  * all to malformed chains.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "unit.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -939,61 +935,26 @@ static void test_enable_outside(void **state)
 	bad_enable(32768, RAM_END - 0x10000, AVAIL, USED);
 }
 
-int main(void)
-{
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
-	const struct CMUnitTest tests[] = {
-		T(test_simple),
-		T(test_device_only_chains),
-		T(test_multiple),
-		T(test_push_errors),
-		T(test_wrap),
-		T(test_indirect),
-		T(test_max_segments),
-		T(test_too_many_segments),
-		T(test_too_many_segments_direct),
-		T(test_long_buffers),
-		T(test_no_interrupt),
-		T(test_vring_need_event),
-		T(test_event_idx),
-		T(test_event_idx_race),
-		T(test_reset),
-		T(test_bad_loop),
-		T(test_bad_self_loop),
-		T(test_bad_chain_longer_than_size),
-		T(test_chain_of_size),
-		T(test_bad_next),
-		T(test_bad_head),
-		T(test_bad_head_max),
-		T(test_bad_avail_jump),
-		T(test_avail_full),
-		T(test_bad_avail_backwards),
-		T(test_bad_avail_backwards_inflight),
-		T(test_bad_avail_over_inflight),
-		T(test_avail_after_push),
-		T(test_bad_addr_outside),
-		T(test_bad_addr_straddles_end),
-		T(test_bad_addr_overflow),
-		T(test_bad_len_huge),
-		T(test_bad_total_len),
-		T(test_bad_zero_len),
-		T(test_bad_write_then_read),
-		T(test_bad_write_then_read_indirect),
-		T(test_bad_indirect_not_negotiated),
-		T(test_bad_indirect_in_indirect),
-		T(test_bad_indirect_with_next),
-		T(test_bad_indirect_len_odd),
-		T(test_bad_indirect_len_zero),
-		T(test_bad_indirect_outside),
-		T(test_bad_indirect_overflow),
-		T(test_bad_indirect_too_big),
-		T(test_bad_indirect_next),
-		T(test_bad_indirect_loop),
-		T(test_bad_indirect_buffer_outside),
-		T(test_enable_sizes),
-		T(test_enable_alignment),
-		T(test_enable_outside),
-	};
-#undef T
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(NULL, NULL,
+	  TEST_FIX(test_simple), TEST_FIX(test_device_only_chains), TEST_FIX(test_multiple),
+	  TEST_FIX(test_push_errors), TEST_FIX(test_wrap), TEST_FIX(test_indirect),
+	  TEST_FIX(test_max_segments), TEST_FIX(test_too_many_segments),
+	  TEST_FIX(test_too_many_segments_direct), TEST_FIX(test_long_buffers),
+	  TEST_FIX(test_no_interrupt), TEST_FIX(test_vring_need_event), TEST_FIX(test_event_idx),
+	  TEST_FIX(test_event_idx_race), TEST_FIX(test_reset), TEST_FIX(test_bad_loop),
+	  TEST_FIX(test_bad_self_loop), TEST_FIX(test_bad_chain_longer_than_size),
+	  TEST_FIX(test_chain_of_size), TEST_FIX(test_bad_next), TEST_FIX(test_bad_head),
+	  TEST_FIX(test_bad_head_max), TEST_FIX(test_bad_avail_jump), TEST_FIX(test_avail_full),
+	  TEST_FIX(test_bad_avail_backwards), TEST_FIX(test_bad_avail_backwards_inflight),
+	  TEST_FIX(test_bad_avail_over_inflight), TEST_FIX(test_avail_after_push),
+	  TEST_FIX(test_bad_addr_outside), TEST_FIX(test_bad_addr_straddles_end),
+	  TEST_FIX(test_bad_addr_overflow), TEST_FIX(test_bad_len_huge),
+	  TEST_FIX(test_bad_total_len), TEST_FIX(test_bad_zero_len),
+	  TEST_FIX(test_bad_write_then_read), TEST_FIX(test_bad_write_then_read_indirect),
+	  TEST_FIX(test_bad_indirect_not_negotiated), TEST_FIX(test_bad_indirect_in_indirect),
+	  TEST_FIX(test_bad_indirect_with_next), TEST_FIX(test_bad_indirect_len_odd),
+	  TEST_FIX(test_bad_indirect_len_zero), TEST_FIX(test_bad_indirect_outside),
+	  TEST_FIX(test_bad_indirect_overflow), TEST_FIX(test_bad_indirect_too_big),
+	  TEST_FIX(test_bad_indirect_next), TEST_FIX(test_bad_indirect_loop),
+	  TEST_FIX(test_bad_indirect_buffer_outside), TEST_FIX(test_enable_sizes),
+	  TEST_FIX(test_enable_alignment), TEST_FIX(test_enable_outside))

@@ -3,11 +3,7 @@
  * mem_gpa() on hand-placed regions, the PC layout, and vm_gpa() on a real
  * VM built without KVM.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "unit.h"
 #include <string.h>
 #include "mem.h"
 #include "vm.h"
@@ -129,15 +125,6 @@ static void test_vm(void **state)
 	vm_destroy(vm);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_inside),
-		cmocka_unit_test(test_outside),
-		cmocka_unit_test(test_overflow),
-		cmocka_unit_test(test_overlaps),
-		cmocka_unit_test(test_layout),
-		cmocka_unit_test(test_vm),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(NULL, NULL,
+	  TEST(test_inside), TEST(test_outside), TEST(test_overflow), TEST(test_overlaps),
+	  TEST(test_layout), TEST(test_vm))
