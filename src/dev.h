@@ -8,7 +8,7 @@
  * (bhyve's linker sets), so the core never lists devices:
  *
  *	DEVICE(rtc, .level = DEV_LEVEL_DEV,
- *	       .create = rtc_new, .destroy = rtc_free,
+ *	       .create = rtc_new, .destroy = dev_model_free,
  *	       .ranges = { { "rtc", RTC_PORT, 2, rtc_io, IO_READ | IO_WRITE } });
  *
  * device_attach() is the glue every device used to repeat: create the
