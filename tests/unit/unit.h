@@ -20,8 +20,8 @@
 #define TEST_MAIN(gsetup, gteardown, ...)				\
 	int main(void)							\
 	{								\
-		const struct CMUnitTest tests_[] = { __VA_ARGS__ };	\
-		return cmocka_run_group_tests(tests_, gsetup, gteardown); \
+		const struct CMUnitTest tests[] = { __VA_ARGS__ };	\
+		return cmocka_run_group_tests(tests, gsetup, gteardown); \
 	}
 
 #define TEST(f)		cmocka_unit_test(f)
