@@ -1,4 +1,4 @@
-# hyve - build.  `make` builds build/hyve (static), the test guests and the
+# hyve - build.  `make` builds build/hyve, the test guests and the
 # unit tests; `make SAN=1` builds the same tree with ASan+UBSan into
 # build/san/.  `make check` runs the whole suite (tests/run).
 
@@ -7,18 +7,22 @@ SAN     ?= 0
 ifeq ($(SAN),1)
 O       := build/san
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -DHYVE_LOCK_DEBUG
-STATIC  :=
 else
 O       := build
 SANFLAGS :=
-STATIC  := -static
 endif
+# hyve used to be linked -static; libslirp (user networking) comes from
+# Debian only as a shared library (no libslirp.a), so hyve is a dynamic
+# executable: libc, libslirp + glib, liburing (docs/net.md).
+STATIC  :=
+SLIRP_CFLAGS := $(shell pkg-config --cflags slirp 2>/dev/null)
+SLIRP_LIBS   := $(shell pkg-config --libs slirp 2>/dev/null || echo -lslirp)
 
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
-           -D_GNU_SOURCE -Isrc $(SANFLAGS) -MMD -MP
+           -D_GNU_SOURCE -Isrc $(SANFLAGS) -MMD -MP $(SLIRP_CFLAGS)
 LDFLAGS += $(SANFLAGS)
-LDLIBS  += $(shell pkg-config --libs liburing 2>/dev/null || echo -luring) -lpthread
+LDLIBS  += $(shell pkg-config --libs liburing 2>/dev/null || echo -luring) $(SLIRP_LIBS) -lpthread
 
 SRCS    := $(sort $(wildcard src/*.c src/vmm/*.c src/dev/*.c src/boot/*.c src/backend/*.c src/pci/*.c src/virtio/*.c))
 OBJS    := $(SRCS:%.c=$(O)/%.o)

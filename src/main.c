@@ -15,6 +15,7 @@
 #include "boot/acpi.h"
 #include "boot/kernel.h"
 #include "boot/raw.h"
+#include "backend/net.h"
 #include "pci/pci.h"
 #include "console.h"
 #include "err.h"
@@ -51,7 +52,14 @@ static const char usage_run[] =
 "Devices (PCI, in command-line order from slot 1):\n"
 "  --disk path=FILE[,ro][,serial=S][,cache=none|writeback]\n"
 "                        a virtio-blk disk on a raw image (size a multiple of 512)\n"
-"  --device TYPE[,OPTS]  virtio-rng, or virtio-blk,path=FILE...\n"
+"  --device TYPE[,OPTS]  virtio-rng, or virtio-blk,path=FILE..., virtio-net,...\n"
+"  --net user[,mac=MAC][,hostfwd=tcp|udp:[HOSTADDR]:HOSTPORT-:GUESTPORT]...[,restrict=on]\n"
+"                        virtio-net on user-mode networking (libslirp, no root):\n"
+"                        guest 10.0.2.15 by DHCP, gateway 10.0.2.2 = host\n"
+"                        loopback, DNS 10.0.2.3; restrict=on: forwarded ports only\n"
+"  --net tap=IFNAME[,mac=MAC] | tap-fd=FD[,mac=MAC]\n"
+"                        virtio-net on a tap device (opened or created), or an\n"
+"                        open tap file descriptor; offloads pass through\n"
 "Console:\n"
 "  --console stdio       guest console on stdin/stdout (default); on a terminal,\n"
 "                        type Ctrl-A x to quit, Ctrl-A Ctrl-A to send Ctrl-A\n"
@@ -78,7 +86,7 @@ static const char usage_run[] =
 
 enum {
 	OPT_RAW = 256, OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_MEMORY, OPT_CPUS,
-	OPT_CONSOLE, OPT_STRICT, OPT_STATS, OPT_ON_REBOOT, OPT_DISK, OPT_DEVICE,
+	OPT_CONSOLE, OPT_STRICT, OPT_STATS, OPT_ON_REBOOT, OPT_DISK, OPT_DEVICE, OPT_NET,
 };
 
 static const struct option run_options[] = {
@@ -94,6 +102,7 @@ static const struct option run_options[] = {
 	{ "on-reboot",	required_argument, NULL, OPT_ON_REBOOT },
 	{ "disk",	required_argument, NULL, OPT_DISK },
 	{ "device",	required_argument, NULL, OPT_DEVICE },
+	{ "net",	required_argument, NULL, OPT_NET },
 	{ "help",	no_argument,	   NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -170,14 +179,21 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg, struct run_op
 			o->restart = !strcmp(optarg, "restart");
 			break;
 		case OPT_DISK:
+		case OPT_NET:
 		case OPT_DEVICE: {
-			const char *type = opt == OPT_DISK ? "virtio-blk" : optarg;
-			const char *opts = opt == OPT_DISK ? optarg : strchr(optarg, ',');
-			size_t tl = opt == OPT_DISK ? strlen(type) :
+			bool fixed = opt != OPT_DEVICE;	/* --disk, --net: the type is implied */
+			const char *type = opt == OPT_DISK ? "virtio-blk" : opt == OPT_NET ? "virtio-net" : optarg;
+			const char *opts = fixed ? optarg : strchr(optarg, ',');
+			size_t tl = fixed ? strlen(type) :
 				    (opts ? (size_t)(opts - optarg) : strlen(optarg));
 
 			if (o->ndev == MAX_DEVICES)
 				return fail("too many devices (at most 28)");
+			if (opt == OPT_NET) {	/* bad options: before anything starts */
+				struct net_opts no;
+				if (net_parse_opts(optarg, &no) < 0)
+					return fail(err_msg());
+			}
 			if (tl == 0 || tl >= sizeof(o->dev[0].type)) {
 				snprintf(msg, sizeof(msg), "--device: bad device type in '%s'", optarg);
 				return fail(msg);
@@ -185,11 +201,11 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg, struct run_op
 			memcpy(o->dev[o->ndev].type, type, tl);
 			o->dev[o->ndev].type[tl] = '\0';
 			if (!pci_devtype_find(o->dev[o->ndev].type)) {
-				snprintf(msg, sizeof(msg), "--device: unknown device type '%s' (virtio-blk, virtio-rng)",
+				snprintf(msg, sizeof(msg), "--device: unknown device type '%s' (virtio-blk, virtio-net, virtio-rng)",
 					 o->dev[o->ndev].type);
 				return fail(msg);
 			}
-			o->dev[o->ndev].opts = opt == OPT_DISK ? opts : (opts ? opts + 1 : "");
+			o->dev[o->ndev].opts = fixed ? opts : (opts ? opts + 1 : "");
 			o->ndev++;
 			break;
 		}
@@ -385,6 +401,7 @@ static int cmd_run(int argc, char **argv, uint64_t t0)
 		fprintf(stderr, "hyve: %s\n", vm_stop_msg(vm));
 	if (cfg.stats) {
 		vm_print_stats(vm, stderr);
+		pci_bus_print_stats(pci_bus_of(vm), stderr);
 		print_boot_stats(vm, t0, first_out);
 	}
 	vm_destroy(vm);

@@ -152,6 +152,13 @@ struct pci_dev *pci_bus_dev(struct pci_bus *bus, unsigned slot)
 	return slot < PCI_SLOTS ? bus->slot[slot] : NULL;
 }
 
+void pci_bus_print_stats(struct pci_bus *bus, FILE *f)
+{
+	for (unsigned s = 0; bus && s < PCI_SLOTS; s++)
+		if (bus->slot[s] && bus->slot[s]->type->print_stats)
+			bus->slot[s]->type->print_stats(bus->slot[s], f);
+}
+
 /* ---- raw configuration bytes ---- */
 
 void pci_cfg_set8(struct pci_dev *d, unsigned off, uint8_t v)

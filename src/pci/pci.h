@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct vm;
 struct pci_bus;
@@ -140,6 +141,8 @@ struct pci_devtype {
 	 * device moves its ioeventfds.  Config lock held.
 	 */
 	void (*bar_mapped)(struct pci_dev *dev, int bar, uint64_t addr, bool mapped);
+	/* --stats: the device's own counters, one or more "stats: " lines. */
+	void (*print_stats)(struct pci_dev *dev, FILE *f);
 };
 
 /* Declare a device type (a linker set, like DEVICE() in dev.h). */
@@ -208,6 +211,8 @@ struct pci_bus *pci_bus_of(struct vm *vm);
 void pci_bus_set_irq_ops(struct pci_bus *bus, const struct pci_irq_ops *ops, void *ctx);
 const struct pci_irq_ops *pci_bus_irq_ops(struct pci_bus *bus, void **ctx);
 struct vm *pci_bus_vm(struct pci_bus *bus);
+/* --stats: every device's print_stats. */
+void pci_bus_print_stats(struct pci_bus *bus, FILE *f);
 /* The device in slot, or NULL. */
 struct pci_dev *pci_bus_dev(struct pci_bus *bus, unsigned slot);
 

@@ -67,10 +67,13 @@ static void vpci_signal(struct virtio_dev *vd, uint16_t vector, uint8_t isr_bit)
 	pci_raise_intx(vd->pci, true);
 }
 
-void virtio_queue_interrupt(struct virtio_dev *vd, unsigned q)
+bool virtio_queue_interrupt(struct virtio_dev *vd, unsigned q)
 {
-	if (q < vd->ops->nqueues && vq_should_notify(&vd->q[q].vq))
+	if (q < vd->ops->nqueues && vq_should_notify(&vd->q[q].vq)) {
 		vpci_signal(vd, vd->q[q].msix, 1);
+		return true;
+	}
+	return false;
 }
 
 void virtio_needs_reset(struct virtio_dev *vd, const char *why)
@@ -137,6 +140,18 @@ int virtio_worker_watch(struct virtio_dev *vd, int fd,
 		return err_set(-errno, "%s: epoll: %s", vd->ops->name, strerror(errno));
 	vd->nwatch++;
 	return 0;
+}
+
+int virtio_worker_watch_enable(struct virtio_dev *vd, int fd, bool on)
+{
+	for (int w = 0; w < vd->nwatch; w++) {
+		if (vd->watch[w].fd != fd)
+			continue;
+		struct epoll_event ev = { .events = on ? EPOLLIN : 0 };
+		ev.data.u64 = VIRTIO_MAX_QUEUES + 1 + (uint64_t)w;
+		return epoll_ctl(vd->epfd, EPOLL_CTL_MOD, fd, &ev) < 0 ? -errno : 0;
+	}
+	return -ENOENT;
 }
 
 /* ---- status, reset, queues ---- */

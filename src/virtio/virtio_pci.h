@@ -104,13 +104,17 @@ int virtio_pci_cfg_write(struct pci_dev *dev, unsigned off, unsigned size, uint3
 	};								\
 	PCI_DEVTYPE(var)
 
-/* Worker side (vd->lock held): tell the driver about used buffers of q. */
-void virtio_queue_interrupt(struct virtio_dev *vd, unsigned q);
+/* Worker side (vd->lock held): tell the driver about used buffers of q
+ * (true: it wanted to hear, an interrupt went out). */
+bool virtio_queue_interrupt(struct virtio_dev *vd, unsigned q);
 /* A queue went bad: DEVICE_NEEDS_RESET + configuration interrupt. */
 void virtio_needs_reset(struct virtio_dev *vd, const char *why);
 /* Have the worker call cb when fd is readable (e.g. disk completions). */
 int virtio_worker_watch(struct virtio_dev *vd, int fd,
 			void (*cb)(struct virtio_dev *vd, void *arg), void *arg);
+/* Stop (on=false) or resume watching a watched fd (level-triggered fds
+ * whose data the device cannot take yet). */
+int virtio_worker_watch_enable(struct virtio_dev *vd, int fd, bool on);
 bool virtio_has_feature(const struct virtio_dev *vd, unsigned bit);
 
 #endif

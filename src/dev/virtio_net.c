@@ -1,0 +1,600 @@
+/*
+ * virtio_net.c - virtio network device (virtio 1.2, 5.1) on a network back
+ * end (backend/net.h): user-mode networking (libslirp) or a tap device.
+ *
+ *   --net user[,mac=MAC][,hostfwd=...][,restrict=on]
+ *   --net tap=IFNAME[,mac=MAC] | tap-fd=FD[,mac=MAC]
+ *
+ * Queues: receive 0, transmit 1.  Everything runs on the transport's worker
+ * thread (virtio_pci.c), off the vCPU threads: transmit kicks arrive as
+ * ioeventfds, received frames as the back end's fd, which the worker
+ * watches while the guest has posted receive buffers and stops watching
+ * when it has not (the back end holds the frames meanwhile; the guest's
+ * next receive kick resumes).  Both directions run in batches with one
+ * interrupt decision per batch.
+ *
+ * The guest is hostile: every transmit chain goes through vnet_tx_parse
+ * (direction, header length, frame size, flags, checksum and GSO fields
+ * against the negotiated features); a receive chain is checked for
+ * direction and room.  A bad frame is dropped and counted by reason
+ * (--stats); only a malformed ring (the virtqueue's own checks) stops the
+ * device, with DEVICE_NEEDS_RESET.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "backend/net.h"
+#include "dev/virtio_net.h"
+#include "err.h"
+#include "virtio/virtio_pci.h"
+
+#define VNET_QUEUE_SIZE		256
+#define VNET_BUDGET		256	/* frames per direction per turn */
+#define VNET_STASH		VNET_QUEUE_SIZE
+#define VNET_STASH_IOV		4
+#define VNET_DEFAULT_MTU	1500
+
+const char *const vnet_drop_names[VNET_DROP_N] = {
+	[VNET_DROP_TX_WRONG_DIR] = "tx_wrong_direction",
+	[VNET_DROP_TX_SHORT_HDR] = "tx_short_header",
+	[VNET_DROP_TX_RUNT] = "tx_runt",
+	[VNET_DROP_TX_TOO_BIG] = "tx_too_big",
+	[VNET_DROP_TX_BAD_FLAGS] = "tx_bad_flags",
+	[VNET_DROP_TX_BAD_CSUM] = "tx_bad_csum",
+	[VNET_DROP_TX_BAD_GSO] = "tx_bad_gso",
+	[VNET_DROP_TX_BACKEND] = "tx_backend",
+	[VNET_DROP_RX_WRONG_DIR] = "rx_wrong_direction",
+	[VNET_DROP_RX_TOO_SMALL] = "rx_buffer_too_small",
+	[VNET_DROP_RX_BACKEND] = "rx_backend",
+};
+
+struct vnet_cfg {		/* the device configuration layout (5.1.4) */
+	uint8_t mac[6];
+	uint16_t status;
+	uint16_t max_virtqueue_pairs;
+	uint16_t mtu;
+} __attribute__((packed));
+
+/* A receive chain taken from the ring, waiting for (the rest of) a frame. */
+struct vnet_rxchain {
+	uint16_t head;
+	unsigned niov;
+	uint32_t len;
+	struct iovec iov[VNET_STASH_IOV];
+};
+
+struct vnet_pair {
+	struct vnet *n;
+	unsigned idx;
+	int rxfd;
+	bool watching;			/* the worker polls rxfd */
+	size_t pending;			/* header + frame waiting in rxbuf (0: none) */
+	uint8_t *rxbuf;			/* VNET_HDR_LEN + VNET_MAX_FRAME */
+	struct vnet_rxchain stash[VNET_STASH];	/* MRG_RXBUF: chains taken */
+	unsigned nstash;
+	uint64_t stash_bytes;
+};
+
+struct vnet {
+	struct virtio_dev *vd;
+	struct net_backend *nb;
+	struct vnet_cfg cfg;
+	unsigned mtu;
+	struct virtio_ops ops;
+	struct vnet_pair pair[NET_MAX_PAIRS];
+	unsigned npairs;
+	bool offloads_set;		/* the back end knows the negotiated features */
+	struct vnet_stats st;		/* under vd->lock */
+	struct iovec txiov[VQ_MAX_SEGS + 1];
+	struct vq_chain chain;		/* the worker's */
+};
+
+/* ---- pure helpers ---- */
+
+bool vnet_iov_copy_out(const struct iovec *iov, unsigned n, size_t off, void *dst, size_t len)
+{
+	for (unsigned i = 0; i < n && len; i++) {
+		if (off >= iov[i].iov_len) {
+			off -= iov[i].iov_len;
+			continue;
+		}
+		size_t k = iov[i].iov_len - off < len ? iov[i].iov_len - off : len;
+		memcpy(dst, (char *)iov[i].iov_base + off, k);
+		dst = (char *)dst + k;
+		len -= k;
+		off = 0;
+	}
+	return len == 0;
+}
+
+/* The part of iov covering bytes [off, off + len), into out: count or -1. */
+static int iov_slice(const struct iovec *iov, unsigned n, size_t off, size_t len,
+		     struct iovec *out)
+{
+	int k = 0;
+
+	for (unsigned i = 0; i < n && len; i++) {
+		if (off >= iov[i].iov_len) {
+			off -= iov[i].iov_len;
+			continue;
+		}
+		size_t take = iov[i].iov_len - off < len ? iov[i].iov_len - off : len;
+		out[k].iov_base = (char *)iov[i].iov_base + off;
+		out[k].iov_len = take;
+		k++;
+		len -= take;
+		off = 0;
+	}
+	return len ? -1 : k;
+}
+
+/* Copy len bytes of src into the iovec list; returns what fitted. */
+static size_t iov_copy_in(const struct iovec *iov, unsigned n, const uint8_t *src, size_t len)
+{
+	size_t done = 0;
+
+	for (unsigned i = 0; i < n && done < len; i++) {
+		size_t k = iov[i].iov_len < len - done ? iov[i].iov_len : len - done;
+		memcpy(iov[i].iov_base, src + done, k);
+		done += k;
+	}
+	return done;
+}
+
+static bool has(uint64_t f, unsigned bit)
+{
+	return f & (1ULL << bit);
+}
+
+static int drop(enum vnet_drop *why, enum vnet_drop w)
+{
+	*why = w;
+	return -EINVAL;
+}
+
+int vnet_tx_parse(const struct vq_chain *c, uint64_t f, unsigned mtu,
+		  struct vnet_tx *t, enum vnet_drop *why)
+{
+	struct virtio_net_hdr_v1 *h = &t->hdr;
+	bool tso = has(f, VIRTIO_NET_F_HOST_TSO4) || has(f, VIRTIO_NET_F_HOST_TSO6);
+	uint32_t max, len;
+	uint8_t gso;
+
+	memset(t, 0, sizeof(*t));
+	if (c->nin)
+		return drop(why, VNET_DROP_TX_WRONG_DIR);
+	if (c->out_len < VNET_HDR_LEN || !vnet_iov_copy_out(c->iov, c->nout, 0, h, VNET_HDR_LEN))
+		return drop(why, VNET_DROP_TX_SHORT_HDR);
+	h->num_buffers = 0;		/* meaningless on transmit */
+	len = c->out_len - VNET_HDR_LEN;
+	if (len < VNET_ETH_HLEN)
+		return drop(why, VNET_DROP_TX_RUNT);
+	max = has(f, VIRTIO_NET_F_MTU) && !tso ? mtu + VNET_ETH_HLEN + 4 : VNET_MAX_FRAME;
+	if (len > max)
+		return drop(why, VNET_DROP_TX_TOO_BIG);
+	if (h->flags & ~VIRTIO_NET_HDR_F_NEEDS_CSUM)
+		return drop(why, VNET_DROP_TX_BAD_FLAGS);
+	if (h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
+		if (!has(f, VIRTIO_NET_F_CSUM) ||
+		    (uint32_t)h->csum_start + h->csum_offset + 2 > len)
+			return drop(why, VNET_DROP_TX_BAD_CSUM);
+	}
+	gso = h->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
+	if (h->gso_type != VIRTIO_NET_HDR_GSO_NONE) {
+		bool ok = (gso == VIRTIO_NET_HDR_GSO_TCPV4 && has(f, VIRTIO_NET_F_HOST_TSO4)) ||
+			  (gso == VIRTIO_NET_HDR_GSO_TCPV6 && has(f, VIRTIO_NET_F_HOST_TSO6));
+
+		if (!ok || ((h->gso_type & VIRTIO_NET_HDR_GSO_ECN) && !has(f, VIRTIO_NET_F_HOST_ECN)) ||
+		    !(h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) || h->gso_size == 0 ||
+		    h->gso_size > len || h->hdr_len > len ||
+		    (uint32_t)h->csum_start + h->csum_offset + 2 > len)
+			return drop(why, VNET_DROP_TX_BAD_GSO);
+	}
+	t->frame_len = len;
+	return 0;
+}
+
+/* ---- the device ---- */
+
+static bool queue_ready(struct virtio_dev *vd, unsigned qi)
+{
+	return (vd->status & VIRTIO_STATUS_DRIVER_OK) &&
+	       !(vd->status & VIRTIO_STATUS_DEVICE_NEEDS_RESET) &&
+	       vd->q[qi].vq.enabled && !vd->q[qi].vq.broken;
+}
+
+/* Once per DRIVER_OK: the back end learns what the guest accepts. */
+static void vnet_sync_offloads(struct virtio_dev *vd, struct vnet *n)
+{
+	if (n->offloads_set || !(vd->status & VIRTIO_STATUS_DRIVER_OK))
+		return;
+	n->offloads_set = true;
+	if (n->nb->ops->set_offloads && n->nb->ops->set_offloads(n->nb, vd->drv_features) < 0)
+		fprintf(stderr, "hyve: %s: the back end refused the negotiated offloads\n", vd->pci->name);
+}
+
+static void set_watch(struct virtio_dev *vd, struct vnet_pair *p, bool on)
+{
+	if (p->watching != on && virtio_worker_watch_enable(vd, p->rxfd, on) == 0)
+		p->watching = on;
+}
+
+/* Take a receive chain into the stash; 1, 0 (none), -1 (ring broken). */
+static int stash_one(struct virtio_dev *vd, struct vnet *n, struct vnet_pair *p, struct vq *q)
+{
+	struct vq_chain *c = &n->chain;
+
+	for (;;) {
+		int r = vq_pop(q, c);
+
+		if (r < 0) {
+			virtio_needs_reset(vd, err_msg());
+			return -1;
+		}
+		if (r == 0)
+			return 0;
+		if (c->nout) {		/* readable buffers in a receive chain */
+			n->st.drops[VNET_DROP_RX_WRONG_DIR]++;
+			vq_push(q, c->head, 0);
+			continue;
+		}
+		struct vnet_rxchain *e = &p->stash[p->nstash++];
+		e->head = c->head;
+		e->niov = c->nin < VNET_STASH_IOV ? c->nin : VNET_STASH_IOV;
+		e->len = 0;
+		for (unsigned i = 0; i < e->niov; i++) {
+			e->iov[i] = vq_chain_in(c)[i];
+			e->len += (uint32_t)e->iov[i].iov_len;
+		}
+		p->stash_bytes += e->len;
+		return 1;
+	}
+}
+
+/*
+ * Put the pending frame (header + frame in p->rxbuf) into receive buffers.
+ * 1: delivered or dropped; 0: not enough buffers yet; -1: ring broken.
+ */
+static int vnet_deliver(struct virtio_dev *vd, struct vnet *n, struct vnet_pair *p, struct vq *q)
+{
+	struct virtio_net_hdr_v1 *h = (struct virtio_net_hdr_v1 *)p->rxbuf;
+	size_t total = p->pending;
+	unsigned k = 0;
+	size_t off = 0;
+	int r;
+
+	if (!has(vd->drv_features, VIRTIO_NET_F_MRG_RXBUF)) {
+		/* one chain per frame, all of it (stash unused here) */
+		struct vq_chain *c = &n->chain;
+
+		for (;;) {
+			r = vq_pop(q, c);
+			if (r < 0) {
+				virtio_needs_reset(vd, err_msg());
+				return -1;
+			}
+			if (r == 0)
+				return 0;
+			if (c->nout) {
+				n->st.drops[VNET_DROP_RX_WRONG_DIR]++;
+				vq_push(q, c->head, 0);
+				continue;
+			}
+			if (c->in_len < total) {
+				n->st.drops[VNET_DROP_RX_TOO_SMALL]++;
+				vq_push(q, c->head, 0);
+				return 1;
+			}
+			h->num_buffers = 1;
+			iov_copy_in(vq_chain_in(c), c->nin, p->rxbuf, total);
+			vq_push(q, c->head, (uint32_t)total);
+			n->st.rx_frames++;
+			n->st.rx_bytes += total - VNET_HDR_LEN;
+			return 1;
+		}
+	}
+	while (p->stash_bytes < total) {
+		if (p->nstash == VNET_STASH) {	/* buffers too small even together */
+			n->st.drops[VNET_DROP_RX_TOO_SMALL]++;
+			return 1;
+		}
+		if ((r = stash_one(vd, n, p, q)) <= 0)
+			return r;
+	}
+	/* how many chains the frame takes: the header goes into the first */
+	for (size_t left = total; left; k++)
+		left -= p->stash[k].len < left ? p->stash[k].len : left;
+	h->num_buffers = (uint16_t)k;
+	for (unsigned i = 0; i < k; i++) {
+		struct vnet_rxchain *e = &p->stash[i];
+		size_t take = e->len < total - off ? e->len : total - off;
+
+		iov_copy_in(e->iov, e->niov, p->rxbuf + off, take);
+		off += take;
+		vq_push(q, e->head, (uint32_t)take);
+		p->stash_bytes -= e->len;
+	}
+	p->nstash -= k;
+	memmove(p->stash, p->stash + k, p->nstash * sizeof(p->stash[0]));
+	n->st.rx_frames++;
+	n->st.rx_bytes += total - VNET_HDR_LEN;
+	return 1;
+}
+
+/* Receive: the back end's frames into the guest, a batch at a time. */
+static void vnet_rx(struct virtio_dev *vd, struct vnet *n, struct vnet_pair *p)
+{
+	unsigned qi = 2 * p->idx, hl = n->nb->hdr_len;
+	struct vq *q = &vd->q[qi].vq;
+	int delivered = 0;
+
+	if (!queue_ready(vd, qi)) {
+		set_watch(vd, p, false);	/* the next receive kick resumes */
+		return;
+	}
+	vnet_sync_offloads(vd, n);
+	for (unsigned budget = VNET_BUDGET; budget; budget--) {
+		if (!p->pending) {
+			ssize_t len = n->nb->ops->recv(n->nb, p->idx, p->rxbuf + VNET_HDR_LEN - hl,
+						       VNET_MAX_FRAME + hl);
+			if (len == -EAGAIN)
+				break;
+			if (len < (ssize_t)(hl + VNET_ETH_HLEN)) {
+				n->st.drops[VNET_DROP_RX_BACKEND]++;
+				if (len < 0 && len != -EMSGSIZE)
+					break;
+				continue;
+			}
+			if (!hl)
+				memset(p->rxbuf, 0, VNET_HDR_LEN);
+			p->pending = (size_t)len - hl + VNET_HDR_LEN;
+		}
+		int r = vnet_deliver(vd, n, p, q);
+		if (r < 0)
+			return;
+		if (r == 0)			/* out of buffers: wait for a kick */
+			break;
+		p->pending = 0;
+		delivered++;
+	}
+	if (delivered && virtio_queue_interrupt(vd, qi))
+		n->st.rx_irqs++;
+	/* level-triggered: watch while nothing waits here, else the kick */
+	set_watch(vd, p, p->pending == 0);
+}
+
+/* Transmit: the guest's frames to the back end. */
+static void vnet_tx(struct virtio_dev *vd, struct vnet *n, unsigned pi)
+{
+	unsigned qi = 2 * pi + 1, hl = n->nb->hdr_len;
+	struct vq *q = &vd->q[qi].vq;
+	struct vq_chain *c = &n->chain;
+	unsigned budget = VNET_BUDGET;
+	int r = 0, sent = 0;
+
+	vnet_sync_offloads(vd, n);
+	while (budget && (r = vq_pop(q, c)) == 1) {
+		struct vnet_tx t;
+		enum vnet_drop why;
+		int cnt;
+
+		budget--;
+		sent++;
+		if (vnet_tx_parse(c, vd->drv_features, n->mtu, &t, &why) < 0) {
+			n->st.drops[why]++;
+			vq_push(q, c->head, 0);
+			continue;
+		}
+		n->txiov[0].iov_base = &t.hdr;	/* the checked copy, not guest memory */
+		n->txiov[0].iov_len = hl;
+		cnt = iov_slice(vq_chain_out(c), c->nout, VNET_HDR_LEN, t.frame_len, n->txiov + 1);
+		if (cnt < 0 || n->nb->ops->send(n->nb, pi, hl ? n->txiov : n->txiov + 1,
+						 cnt + (hl ? 1 : 0)) < 0) {
+			n->st.drops[VNET_DROP_TX_BACKEND]++;
+		} else {
+			n->st.tx_frames++;
+			n->st.tx_bytes += t.frame_len;
+		}
+		vq_push(q, c->head, 0);
+	}
+	if (r < 0)
+		virtio_needs_reset(vd, err_msg());
+	if (n->nb->ops->flush)
+		n->nb->ops->flush(n->nb);
+	if (sent && virtio_queue_interrupt(vd, qi))
+		n->st.tx_irqs++;
+	if (!budget) {				/* more waiting: come back after RX */
+		efd_signal(vd->q[qi].kickfd);
+	}
+}
+
+/* Worker thread, vd->lock held: a kick (or DRIVER_OK) on queue qi. */
+static void vnet_queue_notify(struct virtio_dev *vd, unsigned qi)
+{
+	struct vnet *n = vd->priv;
+	unsigned pi = qi / 2;
+
+	if (pi >= n->npairs)
+		return;
+	if (qi & 1) {
+		n->st.tx_kicks++;
+		vnet_tx(vd, n, pi);
+	} else {
+		n->st.rx_kicks++;
+		vnet_rx(vd, n, &n->pair[pi]);	/* new buffers: pending frames, resume */
+	}
+}
+
+/* Worker thread, vd->lock held: the back end has frames. */
+static void vnet_backend_ready(struct virtio_dev *vd, void *arg)
+{
+	struct vnet_pair *p = arg;
+
+	vnet_rx(vd, p->n, p);
+}
+
+static void vnet_config_read(struct virtio_dev *vd, unsigned off, unsigned size, uint64_t *val)
+{
+	struct vnet *n = vd->priv;
+
+	*val = 0;
+	if (off + size <= sizeof(n->cfg))
+		memcpy(val, (uint8_t *)&n->cfg + off, size);
+}
+
+/* vd->lock held (a vCPU thread): forget what belonged to the old rings. */
+static void vnet_reset(struct virtio_dev *vd)
+{
+	struct vnet *n = vd->priv;
+
+	n->offloads_set = false;
+	for (unsigned i = 0; i < n->npairs; i++) {
+		n->pair[i].pending = 0;
+		n->pair[i].nstash = 0;
+		n->pair[i].stash_bytes = 0;
+	}
+}
+
+static void vnet_free(struct vnet *n)
+{
+	if (!n)
+		return;
+	net_backend_close(n->nb);
+	for (unsigned i = 0; i < NET_MAX_PAIRS; i++)
+		free(n->pair[i].rxbuf);
+	free(n);
+}
+
+static int vnet_init(struct pci_dev *dev, const char *opts)
+{
+	struct vnet *n = calloc(1, sizeof(*n));
+	struct net_opts o;
+	struct virtio_dev *vd;
+	int r;
+
+	if (!n)
+		return err_set(-ENOMEM, "out of memory");
+	if ((r = net_parse_opts(opts, &o)) < 0)
+		goto fail;
+	if (o.queues > 1) {
+		r = err_set(-ENOTSUP, "--net: queues=%u: multiqueue is not supported by this hyve yet",
+			    o.queues);
+		goto fail;
+	}
+	if ((r = net_backend_open(&o, &n->nb)) < 0)
+		goto fail;
+	if (o.vhost == 2)
+		fprintf(stderr, "hyve: --net: vhost=auto: vhost-net is not supported yet; frames pass through hyve\n");
+	n->npairs = n->nb->npairs;
+	n->mtu = VNET_DEFAULT_MTU;
+	if (o.has_mac) {
+		memcpy(n->cfg.mac, o.mac, 6);
+	} else {	/* stable, locally administered, one per slot */
+		static const uint8_t base[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x50 };
+		memcpy(n->cfg.mac, base, 6);
+		n->cfg.mac[5] = (uint8_t)(base[5] + dev->slot);
+	}
+	n->cfg.status = VIRTIO_NET_S_LINK_UP;
+	n->cfg.max_virtqueue_pairs = (uint16_t)n->npairs;
+	n->cfg.mtu = (uint16_t)n->mtu;
+	for (unsigned i = 0; i < n->npairs; i++) {
+		n->pair[i].n = n;
+		n->pair[i].idx = i;
+		n->pair[i].rxfd = n->nb->ops->rx_fd(n->nb, i);
+		n->pair[i].rxbuf = malloc(VNET_HDR_LEN + VNET_MAX_FRAME);
+		if (!n->pair[i].rxbuf) {
+			r = err_set(-ENOMEM, "out of memory");
+			goto fail;
+		}
+	}
+	n->ops = (struct virtio_ops){
+		.name = "virtio-net",
+		.device_id = VIRTIO_ID_NET,
+		.pci_class = 0x020000,
+		.nqueues = 2 * n->npairs,
+		.queue_max = VNET_QUEUE_SIZE,
+		.features = (1ULL << VIRTIO_NET_F_MAC) | (1ULL << VIRTIO_NET_F_STATUS) |
+			    (1ULL << VIRTIO_NET_F_MTU) | (1ULL << VIRTIO_NET_F_MRG_RXBUF) |
+			    n->nb->features,
+		.config_size = sizeof(struct vnet_cfg),
+		.config_read = vnet_config_read,
+		.queue_notify = vnet_queue_notify,
+		.reset = vnet_reset,
+	};
+	if ((r = virtio_pci_init(dev, &n->ops, n)) < 0)
+		goto fail;
+	vd = virtio_dev_of(dev);
+	n->vd = vd;
+	for (unsigned i = 0; i < n->npairs; i++) {
+		if ((r = virtio_worker_watch(vd, n->pair[i].rxfd, vnet_backend_ready, &n->pair[i])) < 0)
+			return r;	/* fini cleans up */
+		n->pair[i].watching = true;	/* until the first look finds no buffers */
+	}
+	return 0;
+fail:
+	vnet_free(n);
+	return r;
+}
+
+static void vnet_fini(struct pci_dev *dev)
+{
+	struct virtio_dev *vd = virtio_dev_of(dev);
+	struct vnet *n = vd ? vd->priv : NULL;
+
+	virtio_pci_stop(dev);		/* no more worker activity */
+	virtio_pci_fini(dev);
+	vnet_free(n);
+}
+
+int vnet_get_stats(struct pci_dev *dev, struct vnet_stats *s)
+{
+	struct virtio_dev *vd = dev ? virtio_dev_of(dev) : NULL;
+	struct vnet *n;
+
+	if (!vd || vd->ops->device_id != VIRTIO_ID_NET)
+		return -ENODEV;
+	n = vd->priv;
+	pthread_mutex_lock(&vd->lock);
+	*s = n->st;
+	s->drops[VNET_DROP_RX_BACKEND] += n->nb->rx_dropped;
+	pthread_mutex_unlock(&vd->lock);
+	return 0;
+}
+
+void vnet_print_stats(struct pci_dev *dev, FILE *f)
+{
+	struct virtio_dev *vd = virtio_dev_of(dev);
+	struct vnet_stats s;
+	uint64_t drops = 0;
+
+	if (vnet_get_stats(dev, &s) < 0)
+		return;
+	for (int i = 0; i < VNET_DROP_N; i++)
+		drops += s.drops[i];
+	fprintf(f, "stats: net %s (%s) tx_frames=%" PRIu64 " tx_bytes=%" PRIu64
+		" rx_frames=%" PRIu64 " rx_bytes=%" PRIu64 " drops=%" PRIu64,
+		dev->name, ((struct vnet *)vd->priv)->nb->desc, s.tx_frames, s.tx_bytes,
+		s.rx_frames, s.rx_bytes, drops);
+	for (int i = 0; i < VNET_DROP_N; i++)
+		if (s.drops[i])
+			fprintf(f, " %s=%" PRIu64, vnet_drop_names[i], s.drops[i]);
+	fprintf(f, "\nstats: net %s tx_kicks=%" PRIu64 " (%.3f per frame) tx_irqs=%" PRIu64
+		" (%.3f per frame) rx_kicks=%" PRIu64 " rx_irqs=%" PRIu64 " (%.3f per frame)\n",
+		dev->name, s.tx_kicks, s.tx_frames ? (double)s.tx_kicks / (double)s.tx_frames : 0.0,
+		s.tx_irqs, s.tx_frames ? (double)s.tx_irqs / (double)s.tx_frames : 0.0,
+		s.rx_kicks, s.rx_irqs, s.rx_frames ? (double)s.rx_irqs / (double)s.rx_frames : 0.0);
+}
+
+static const struct pci_devtype vnet_type = {
+	.name = "virtio-net", .init = vnet_init, .fini = vnet_fini,
+	.cfg_read = virtio_pci_cfg_read,
+	.cfg_write = virtio_pci_cfg_write,
+	.bar_read = virtio_pci_bar_read,
+	.bar_write = virtio_pci_bar_write,
+	.bar_mapped = virtio_pci_bar_mapped,
+	.print_stats = vnet_print_stats,
+};
+PCI_DEVTYPE(vnet_type);
