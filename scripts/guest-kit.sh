@@ -9,6 +9,9 @@
 # OUTDIR/initrd.img   busybox-static + the kernel's virtio modules + /init
 #                     + pciutils' lspci (dynamic: with its libraries, the
 #                     loader and /usr/share/misc/pci.ids.gz)
+#                     + iperf3 (dynamic, with libiperf and its libraries)
+#                     + a udhcpc script: `udhcpc -i eth0` configures eth0
+#                     (address, default route, /etc/resolv.conf)
 # OUTDIR/release      the kernel release
 #
 # /init mounts proc, sys and devtmpfs, loads the virtio modules, prints a
@@ -29,7 +32,7 @@ out=$(cd "$out" && pwd)
 source "$top/tests/rig/lib.sh"	# rig_apt_install, rig_need, rig_die, rig_say
 
 MODULES=(virtio_pci virtio_blk virtio_net virtio_rng virtio_console)
-KIT_VERSION=6
+KIT_VERSION=7
 
 work=$(mktemp -d /tmp/hyve-kit.XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -194,6 +197,48 @@ ldd_out=$(LD_LIBRARY_PATH=$pcilib ldd "$lspci_bin") || rig_die "ldd lspci failed
 for lib in $(echo "$ldd_out" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
 	case "$lib" in
 	"$pcilib"/*) dst=/usr/lib/x86_64-linux-gnu/${lib##*/} ;;
+	*) dst=$lib ;;
+	esac
+	mkdir -p "$root$(dirname "$dst")"
+	cp -L "$lib" "$root$dst"
+done
+# udhcpc's default script: busybox calls it with bound/renew/deconfig.
+mkdir -p "$root/usr/share/udhcpc" "$root/etc"
+cat >"$root/usr/share/udhcpc/default.script" <<'DHCP'
+#!/bin/sh
+# udhcpc hook (hyve guest kit): configure $interface from the lease.
+case "$1" in
+deconfig)
+	ip -4 addr flush dev "$interface"
+	ip link set "$interface" up ;;
+bound|renew)
+	ip -4 addr flush dev "$interface"
+	ip addr add "$ip/${mask:-24}" dev "$interface"
+	ip link set "$interface" up
+	for r in $router; do ip route replace default via "$r" dev "$interface"; break; done
+	: >/etc/resolv.conf
+	for d in $dns; do echo "nameserver $d" >>/etc/resolv.conf; done
+	echo "udhcpc: $interface $ip/${mask:-24} router=${router:-none} dns=${dns:-none}" ;;
+esac
+exit 0
+DHCP
+chmod 0755 "$root/usr/share/udhcpc/default.script"
+# iperf3 for bench/net: Debian's iperf3 + libiperf0 (+ libsctp1), dynamic;
+# its libraries and the loader go in at the same absolute paths.
+for p in iperf3 libiperf0 libsctp1; do
+	dpkg-deb -x "$(download "$p")" "$work/ip"
+done
+iperf_bin=$work/ip/usr/bin/iperf3
+[ -x "$iperf_bin" ] || rig_die "iperf3: no binary in the package"
+cp "$iperf_bin" "$root/usr/bin/iperf3"
+ln -sf ../usr/bin/iperf3 "$root/bin/iperf3"
+iplib=$work/ip/usr/lib/x86_64-linux-gnu
+ldd_out=$(LD_LIBRARY_PATH=$iplib ldd "$iperf_bin") || rig_die "ldd iperf3 failed"
+! echo "$ldd_out" | grep -q 'not found' ||
+	rig_die "iperf3: libraries missing on this host: $(echo "$ldd_out" | grep 'not found' | tr -s ' \t\n' ' ')"
+for lib in $(echo "$ldd_out" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
+	case "$lib" in
+	"$iplib"/*) dst=/usr/lib/x86_64-linux-gnu/${lib##*/} ;;
 	*) dst=$lib ;;
 	esac
 	mkdir -p "$root$(dirname "$dst")"

@@ -9,7 +9,17 @@ HYVE=${HYVE:-$top/build/hyve}
 KIT=${KIT:-$top/build/guest-kit}
 mkdir -p "$dir/kit"
 cp "$HYVE" "$dir/hyve"
-cp "$top/tests/linux/scenarios.sh" "$dir/"
+cp "$top/tests/linux/scenarios.sh" "$top/tests/linux/net.sh" "$dir/"
+# tun.ko for the tap scenarios, from the rig's kernel package (the rig's
+# base initramfs has only the KVM and virtio modules).
+deb=$(ls "${HYVE_RIG_CACHE:-$top/build/rig-cache}"/debs/linux-image-*.deb 2>/dev/null | head -n 1)
+if [ -n "$deb" ]; then
+	mkdir -p "$dir/mods" "$dir/x"
+	dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$dir/x" --wildcards '*/drivers/net/tun.ko*' 2>/dev/null
+	find "$dir/x" -name 'tun.ko*' -exec cp {} "$dir/mods/" \;
+	rm -rf "$dir/x"
+	if [ -f "$dir/mods/tun.ko.xz" ]; then xz -d "$dir/mods/tun.ko.xz"; fi
+fi
 for f in vmlinuz vmlinux initrd.img release; do
 	[ -f "$KIT/$f" ] && cp "$KIT/$f" "$dir/kit/"
 done
@@ -25,5 +35,8 @@ cat >"$dir/run" <<'RUN'
 #!/bin/sh
 cd "$(dirname "$0")" || exit 1
 HYVE="$(pwd)/hyve" KIT="$(pwd)/kit" sh ./scenarios.sh
+s=$?
+HYVE="$(pwd)/hyve" KIT="$(pwd)/kit" MODS="$(pwd)/mods" sh ./net.sh || s=1
+exit $s
 RUN
 chmod +x "$dir/run"
