@@ -78,6 +78,8 @@ struct net_backend_ops {
 	void (*flush)(struct net_backend *nb);
 	/* the driver negotiated these virtio-net features (optional) */
 	int (*set_offloads)(struct net_backend *nb, uint64_t features);
+	/* multiqueue: pairs 0..n-1 carry traffic, the rest none (optional) */
+	int (*set_queues)(struct net_backend *nb, unsigned n);
 	void (*close)(struct net_backend *nb);
 };
 

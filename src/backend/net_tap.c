@@ -73,6 +73,22 @@ static int tap_set_offloads(struct net_backend *nb, uint64_t f)
 	return 0;
 }
 
+/* IFF_MULTI_QUEUE: the kernel spreads flows over the attached queues only. */
+static int tap_set_queues(struct net_backend *nb, unsigned n)
+{
+	struct tap_be *t = (struct tap_be *)nb;
+	int r = 0;
+
+	for (unsigned i = 0; nb->npairs > 1 && i < nb->npairs; i++) {
+		struct ifreq ifr = { 0 };
+
+		ifr.ifr_flags = i < n ? IFF_ATTACH_QUEUE : IFF_DETACH_QUEUE;
+		if (ioctl(t->fd[i], TUNSETQUEUE, &ifr) < 0 && errno != EINVAL)
+			r = -errno;	/* (EINVAL: already in that state) */
+	}
+	return r;
+}
+
 static void tap_close(struct net_backend *nb)
 {
 	struct tap_be *t = (struct tap_be *)nb;
@@ -88,6 +104,7 @@ static const struct net_backend_ops tap_ops = {
 	.recv = tap_recv,
 	.send = tap_send,
 	.set_offloads = tap_set_offloads,
+	.set_queues = tap_set_queues,
 	.close = tap_close,
 };
 
@@ -173,7 +190,9 @@ int net_tap_open(const struct net_opts *o, struct net_backend **out)
 				goto fail;
 			}
 		}
-		snprintf(t->nb.desc, sizeof(t->nb.desc), "tap %s", o->ifname);
+		snprintf(t->nb.desc, sizeof(t->nb.desc), "tap %s%s", o->ifname,
+			 o->queues > 1 ? " multiqueue" : "");
+		tap_set_queues(&t->nb, 1);	/* until the guest asks for more */
 	}
 	if (t->nb.hdr_len)
 		t->nb.features = TAP_VNET_FEATURES;

@@ -72,6 +72,7 @@ struct vnet {
 	struct virtio_ops ops;
 	struct vnet_pair pair[NET_MAX_PAIRS];
 	unsigned npairs;
+	unsigned active;		/* pairs the driver uses (VQ_PAIRS_SET) */
 	bool offloads_set;		/* the back end knows the negotiated features */
 	struct vnet_stats st;		/* under vd->lock */
 	struct iovec txiov[VQ_MAX_SEGS + 1];
@@ -213,6 +214,7 @@ static int vnet_deliver(struct virtio_dev *vd, struct vnet *n, struct vnet_pair 
 			h->num_buffers = 1;
 			iov_copy_in(vq_chain_in(c), c->nin, p->rxbuf, total);
 			vq_push(q, c->head, (uint32_t)total);
+			n->st.pair_rx_frames[p->idx]++;
 			n->st.rx_frames++;
 			n->st.rx_bytes += total - VNET_HDR_LEN;
 			return 1;
@@ -241,6 +243,7 @@ static int vnet_deliver(struct virtio_dev *vd, struct vnet *n, struct vnet_pair 
 	}
 	p->nstash -= k;
 	memmove(p->stash, p->stash + k, p->nstash * sizeof(p->stash[0]));
+	n->st.pair_rx_frames[p->idx]++;
 	n->st.rx_frames++;
 	n->st.rx_bytes += total - VNET_HDR_LEN;
 	return 1;
@@ -317,6 +320,7 @@ static void vnet_tx(struct virtio_dev *vd, struct vnet *n, unsigned pi)
 						 cnt + (hl ? 1 : 0)) < 0) {
 			n->st.drops[VNET_DROP_TX_BACKEND]++;
 		} else {
+			n->st.pair_tx_frames[pi]++;
 			n->st.tx_frames++;
 			n->st.tx_bytes += t.frame_len;
 		}
@@ -333,12 +337,57 @@ static void vnet_tx(struct virtio_dev *vd, struct vnet *n, unsigned pi)
 	}
 }
 
+/*
+ * The control queue (5.1.6.5), offered with several queue pairs: only
+ * VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET; any other command is answered ERR.
+ */
+static void vnet_ctrl(struct virtio_dev *vd, struct vnet *n, unsigned qi)
+{
+	struct vq *q = &vd->q[qi].vq;
+	struct vq_chain *c = &n->chain;
+	int r;
+
+	while ((r = vq_pop(q, c)) == 1) {
+		struct { uint8_t class, cmd; uint16_t pairs; } __attribute__((packed)) m = { 0 };
+		uint8_t ack = VIRTIO_NET_ERR;
+		struct iovec *in = vq_chain_in(c);
+
+		n->st.ctrl_cmds++;
+		if (c->nin && vnet_iov_copy_out(c->iov, c->nout, 0, &m, 2) &&
+		    m.class == VIRTIO_NET_CTRL_MQ && m.cmd == VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET &&
+		    c->out_len == 4 && vnet_iov_copy_out(c->iov, c->nout, 0, &m, 4) &&
+		    m.pairs >= 1 && m.pairs <= n->npairs &&
+		    has(vd->drv_features, VIRTIO_NET_F_MQ)) {
+			n->active = m.pairs;
+			if (n->nb->ops->set_queues && n->nb->ops->set_queues(n->nb, m.pairs) < 0)
+				fprintf(stderr, "hyve: %s: the back end cannot use %u queue pairs\n",
+					vd->pci->name, m.pairs);
+			ack = VIRTIO_NET_OK;
+		}
+		if (ack != VIRTIO_NET_OK)
+			n->st.ctrl_errors++;
+		if (c->nin) {	/* the ack: the last writable byte */
+			*((uint8_t *)in[c->nin - 1].iov_base + in[c->nin - 1].iov_len - 1) = ack;
+			vq_push(q, c->head, 1);
+		} else {
+			vq_push(q, c->head, 0);
+		}
+	}
+	if (r < 0)
+		virtio_needs_reset(vd, err_msg());
+	virtio_queue_interrupt(vd, qi);
+}
+
 /* Worker thread, vd->lock held: a kick (or DRIVER_OK) on queue qi. */
 static void vnet_queue_notify(struct virtio_dev *vd, unsigned qi)
 {
 	struct vnet *n = vd->priv;
 	unsigned pi = qi / 2;
 
+	if (n->npairs > 1 && qi == 2 * n->npairs) {
+		vnet_ctrl(vd, n, qi);
+		return;
+	}
 	if (pi >= n->npairs)
 		return;
 	if (qi & 1) {
@@ -373,6 +422,9 @@ static void vnet_reset(struct virtio_dev *vd)
 	struct vnet *n = vd->priv;
 
 	n->offloads_set = false;
+	if (n->active != 1 && n->nb->ops->set_queues)
+		n->nb->ops->set_queues(n->nb, 1);
+	n->active = 1;
 	for (unsigned i = 0; i < n->npairs; i++) {
 		n->pair[i].pending = 0;
 		n->pair[i].nstash = 0;
@@ -401,16 +453,12 @@ static int vnet_init(struct pci_dev *dev, const char *opts)
 		return err_set(-ENOMEM, "out of memory");
 	if ((r = net_parse_opts(opts, &o)) < 0)
 		goto fail;
-	if (o.queues > 1) {
-		r = err_set(-ENOTSUP, "--net: queues=%u: multiqueue is not supported by this hyve yet",
-			    o.queues);
-		goto fail;
-	}
 	if ((r = net_backend_open(&o, &n->nb)) < 0)
 		goto fail;
 	if (o.vhost == 2)
 		fprintf(stderr, "hyve: --net: vhost=auto: vhost-net is not supported yet; frames pass through hyve\n");
 	n->npairs = n->nb->npairs;
+	n->active = 1;
 	n->mtu = VNET_DEFAULT_MTU;
 	if (o.has_mac) {
 		memcpy(n->cfg.mac, o.mac, 6);
@@ -436,11 +484,12 @@ static int vnet_init(struct pci_dev *dev, const char *opts)
 		.name = "virtio-net",
 		.device_id = VIRTIO_ID_NET,
 		.pci_class = 0x020000,
-		.nqueues = 2 * n->npairs,
+		.nqueues = 2 * n->npairs + (n->npairs > 1),	/* + control queue */
 		.queue_max = VNET_QUEUE_SIZE,
 		.features = (1ULL << VIRTIO_NET_F_MAC) | (1ULL << VIRTIO_NET_F_STATUS) |
 			    (1ULL << VIRTIO_NET_F_MTU) | (1ULL << VIRTIO_NET_F_MRG_RXBUF) |
-			    n->nb->features,
+			    n->nb->features |
+			    (n->npairs > 1 ? (1ULL << VIRTIO_NET_F_CTRL_VQ) | (1ULL << VIRTIO_NET_F_MQ) : 0),
 		.config_size = sizeof(struct vnet_cfg),
 		.config_read = vnet_config_read,
 		.queue_notify = vnet_queue_notify,
@@ -481,6 +530,7 @@ int vnet_get_stats(struct pci_dev *dev, struct vnet_stats *s)
 	n = vd->priv;
 	pthread_mutex_lock(&vd->lock);
 	*s = n->st;
+	s->active_pairs = n->active;
 	s->drops[VNET_DROP_RX_BACKEND] += n->nb->rx_dropped;
 	pthread_mutex_unlock(&vd->lock);
 	return 0;
@@ -508,6 +558,14 @@ void vnet_print_stats(struct pci_dev *dev, FILE *f)
 		dev->name, s.tx_kicks, s.tx_frames ? (double)s.tx_kicks / (double)s.tx_frames : 0.0,
 		s.tx_irqs, s.tx_frames ? (double)s.tx_irqs / (double)s.tx_frames : 0.0,
 		s.rx_kicks, s.rx_irqs, s.rx_frames ? (double)s.rx_irqs / (double)s.rx_frames : 0.0);
+	if (((struct vnet *)vd->priv)->npairs > 1) {
+		fprintf(f, "stats: net %s queue_pairs=%u ctrl_cmds=%" PRIu64 " ctrl_errors=%" PRIu64,
+			dev->name, s.active_pairs, s.ctrl_cmds, s.ctrl_errors);
+		for (unsigned i = 0; i < ((struct vnet *)vd->priv)->npairs; i++)
+			fprintf(f, " pair%u_tx=%" PRIu64 " pair%u_rx=%" PRIu64, i, s.pair_tx_frames[i],
+				i, s.pair_rx_frames[i]);
+		fputc('\n', f);
+	}
 }
 
 static const struct pci_devtype vnet_type = {

@@ -32,6 +32,12 @@
 
 #define VIRTIO_NET_S_LINK_UP		1
 
+/* control queue (5.1.6.5) */
+#define VIRTIO_NET_OK			0
+#define VIRTIO_NET_ERR			1
+#define VIRTIO_NET_CTRL_MQ		4
+#define VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET	0
+
 /* virtio_net_hdr flags and gso_type (5.1.6) */
 #define VIRTIO_NET_HDR_F_NEEDS_CSUM	1
 #define VIRTIO_NET_HDR_F_DATA_VALID	2
@@ -79,6 +85,9 @@ extern const char *const vnet_drop_names[VNET_DROP_N];
 struct vnet_stats {
 	uint64_t tx_frames, tx_bytes, rx_frames, rx_bytes;
 	uint64_t tx_kicks, rx_kicks, tx_irqs, rx_irqs;
+	uint64_t ctrl_cmds, ctrl_errors;
+	unsigned active_pairs;
+	uint64_t pair_tx_frames[4], pair_rx_frames[4];	/* per queue pair */
 	uint64_t drops[VNET_DROP_N];
 };
 

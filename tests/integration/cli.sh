@@ -76,7 +76,7 @@ accepted() {
 	fi
 }
 
-OPTIONS="--raw --memory --cpus --console --strict-io --stats"
+OPTIONS="--raw --memory --cpus --console --strict-io --stats --net"
 
 # ---- help and version --------------------------------------------------------
 
@@ -189,6 +189,18 @@ usage_error "2 MiB image" -- run --raw "$HUGE"
 usage_error "--console bogus" -- run --raw "$IMG" --console bogus
 usage_error "--console file= (no path)" -- run --raw "$IMG" --console file=
 usage_error "--console file=PATH in a missing directory" -- run --raw "$IMG" --console "file=$TMPD/no/such/dir/out.txt"
+
+# --net (checked before anything starts)
+usage_error "--net bogus (unknown back end)" "back end" -- run --raw "$IMG" --net bogus
+usage_error "--net user,frob=1 (unknown option)" "frob" -- run --raw "$IMG" --net user,frob=1
+usage_error "--net user,mac=01:02:03:04:05:06 (multicast MAC)" "MAC" -- run --raw "$IMG" --net user,mac=01:02:03:04:05:06
+usage_error "--net user,mac=52:54:00 (short MAC)" "MAC" -- run --raw "$IMG" --net user,mac=52:54:00
+usage_error "--net user,hostfwd=tcp::80 (no guest port)" "hostfwd" -- run --raw "$IMG" --net user,hostfwd=tcp::80
+usage_error "--net user,hostfwd=icmp::80-:80" "hostfwd" -- run --raw "$IMG" --net user,hostfwd=icmp::80-:80
+usage_error "--net user,restrict=maybe" "restrict" -- run --raw "$IMG" --net user,restrict=maybe
+usage_error "--net tap= (no interface name)" "tap" -- run --raw "$IMG" --net tap=
+usage_error "--net tap-fd=abc" "tap-fd" -- run --raw "$IMG" --net tap-fd=abc
+usage_error "--net tap=t0,queues=9" "queues" -- run --raw "$IMG" --net tap=t0,queues=9
 
 # ---- valid command lines --------------------------------------------------------
 accepted "image ending exactly at 0xA0000 is accepted" -- run --raw "$FIT"

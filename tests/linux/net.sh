@@ -41,7 +41,7 @@ fi
 KERNEL=$KIT/vmlinuz
 INITRD=$KIT/initrd.img
 echo "# virtio-net scenarios: $HYVE, kernel $(cat "$KIT/release" 2>/dev/null)"
-echo "1..17"
+echo "1..19"
 
 ip link set lo up 2>/dev/null
 mkdir -p "$T/www"
@@ -170,8 +170,28 @@ if [ $tapok = 1 ]; then
 		"$([ "$(val "$o" 'R:dl=')" = "$F16" ] && echo 0 || echo 1)" "$o" "$T/both.err"
 	check "user + tap at once: the guest pings the tap's host end" \
 		"$([ "$(val "$o" 'R:ping=')" = 0 ] && [ "$(cat "$T/both.status")" = 0 ] && echo 0 || echo 1)" "$o" "$T/both.err"
+
+	# queues=2 on 2 vCPUs: the driver enables both pairs; four parallel
+	# downloads spread over the tap's queues
+	start mq --cpus 2 --net tap=hyvetap2,queues=2
+	o=$T/mq.out
+	ip addr add 192.168.79.1/24 dev hyvetap2
+	ip link set hyvetap2 up
+	busybox httpd -f -p 192.168.79.1:8082 -h "$T/www" &
+	HTTPD="$HTTPD $!"
+	send "ip addr add 192.168.79.2/24 dev eth0; ip link set eth0 up; ping -c 2 -W 5 192.168.79.1 >/dev/null 2>&1; for i in 1 2 3 4; do (timeout 200 wget -O /tmp/m\$i http://192.168.79.1:8082/f16m >/dev/null 2>&1; echo R:m\$i=\$(sha256sum /tmp/m\$i | cut -d' ' -f1); rm -f /tmp/m\$i) & done; wait; echo R:mqdone"
+	wait_for "$o" '^R:mqdone' 300
+	finish mq
+	good=$(tr -d '\r' <"$o" | grep -c "^R:m[1-4]=$F16")
+	check "tap queues=2: four parallel 16 MiB downloads intact ($good/4), status 0" \
+		"$([ "$good" = 4 ] && [ "$(cat "$T/mq.status")" = 0 ] && echo 0 || echo 1)" "$o" "$T/mq.err"
+	p0=$(sed -n 's/^stats: net .*pair0_rx=\([0-9]*\).*/\1/p' "$T/mq.err")
+	p1=$(sed -n 's/^stats: net .*pair1_rx=\([0-9]*\).*/\1/p' "$T/mq.err")
+	check "tap queues=2: the driver enabled 2 pairs and both carried frames (rx ${p0:-?} / ${p1:-?})" \
+		"$(grep -q 'queue_pairs=2' "$T/mq.err" && [ "${p0:-0}" -gt 0 ] && [ "${p1:-0}" -gt 0 ] && echo 0 || echo 1)" "$T/mq.err"
+	grep '^stats: net' "$T/mq.err" | sed 's/^/# /'
 else
-	for d in ping down up status user+tap-dl user+tap-ping; do n=$((n + 1)); echo "ok $n - tap $d # SKIP no /dev/net/tun"; done
+	for d in ping down up status user+tap-dl user+tap-ping mq mq-pairs; do n=$((n + 1)); echo "ok $n - tap $d # SKIP no /dev/net/tun"; done
 fi
 
 # ---- bad input: one clear line, status 1 ----
