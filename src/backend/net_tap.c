@@ -139,10 +139,6 @@ int net_tap_open(const struct net_opts *o, struct net_backend **out)
 		t->fd[i] = -1;
 	t->nb.ops = &tap_ops;
 	t->nb.kind = "tap";
-	if (o->vhost == 1) {
-		free(t);
-		return err_set(-ENOTSUP, "--net: vhost=on is not supported by this hyve yet (use vhost=off or auto)");
-	}
 	if (o->kind == NET_TAP_FD) {
 		struct stat st;
 

@@ -27,6 +27,9 @@
 #include <string.h>
 #include <unistd.h>
 #include "backend/net.h"
+#include "backend/net_vhost.h"
+#include "mem.h"
+#include "pci/msix.h"
 #include "dev/virtio_net.h"
 #include "err.h"
 #include "virtio/virtio_pci.h"
@@ -74,6 +77,9 @@ struct vnet {
 	unsigned npairs;
 	unsigned active;		/* pairs the driver uses (VQ_PAIRS_SET) */
 	bool offloads_set;		/* the back end knows the negotiated features */
+	struct vhost_net *vhost;	/* vhost=on|auto and /dev/vhost-net opened */
+	bool vhost_on;			/* the kernel runs the data path now */
+	bool vhost_failed;		/* said once: frames go through hyve */
 	struct vnet_stats st;		/* under vd->lock */
 	struct iovec txiov[VQ_MAX_SEGS + 1];
 	struct vq_chain chain;		/* the worker's */
@@ -129,6 +135,57 @@ static bool queue_ready(struct virtio_dev *vd, unsigned qi)
 	       vd->q[qi].vq.enabled && !vd->q[qi].vq.broken;
 }
 
+static void set_watch(struct virtio_dev *vd, struct vnet_pair *p, bool on)
+{
+	if (p->watching != on && virtio_worker_watch_enable(vd, p->rxfd, on) == 0)
+		p->watching = on;
+}
+
+/*
+ * vhost-net: hand pair 0's rings and the tap to the kernel.  Needs MSI-X
+ * (the interrupt is the vector's irqfd); otherwise, or if the kernel
+ * refuses, frames keep going through hyve (said once).
+ */
+static void vnet_vhost_start(struct virtio_dev *vd, struct vnet *n)
+{
+	struct vhost_ring ring[2];
+	const struct guest_mem *mem = vm_memory(pci_bus_vm(vd->pci->bus));
+	int r = -EINVAL;
+	const char *why = "the driver did not enable MSI-X";
+
+	for (unsigned i = 0; i < 2; i++) {
+		struct virtio_queue *q = &vd->q[i];
+		ring[i] = (struct vhost_ring){
+			.size = q->vq.size, .desc = q->vq.desc, .avail = q->vq.avail,
+			.used = q->vq.used, .kick = q->kickfd,
+			.call = msix_vector_eventfd(vd->pci, q->msix),
+		};
+		if (!q->vq.enabled || q->vq.broken) {
+			why = "a queue is not enabled";
+			goto fallback;
+		}
+		if (!msix_enabled(vd->pci) || ring[i].call < 0)
+			goto fallback;
+	}
+	if ((r = vhost_net_start(n->vhost, vd->drv_features, mem->r, mem->n, ring,
+				 n->nb->ops->rx_fd(n->nb, 0))) < 0) {
+		why = err_msg();
+		goto fallback;
+	}
+	set_watch(vd, &n->pair[0], false);	/* the kernel reads the tap now */
+	for (unsigned i = 0; i < 2; i++) {
+		virtio_queue_kick_poll(vd, i, false);
+		efd_signal(vd->q[i].kickfd);	/* let vhost look at the rings */
+	}
+	n->vhost_on = true;
+	return;
+fallback:
+	if (!n->vhost_failed)
+		fprintf(stderr, "hyve: %s: vhost-net not started (%s); frames pass through hyve\n",
+			vd->pci->name, why);
+	n->vhost_failed = true;
+}
+
 /* Once per DRIVER_OK: the back end learns what the guest accepts. */
 static void vnet_sync_offloads(struct virtio_dev *vd, struct vnet *n)
 {
@@ -137,12 +194,8 @@ static void vnet_sync_offloads(struct virtio_dev *vd, struct vnet *n)
 	n->offloads_set = true;
 	if (n->nb->ops->set_offloads && n->nb->ops->set_offloads(n->nb, vd->drv_features) < 0)
 		fprintf(stderr, "hyve: %s: the back end refused the negotiated offloads\n", vd->pci->name);
-}
-
-static void set_watch(struct virtio_dev *vd, struct vnet_pair *p, bool on)
-{
-	if (p->watching != on && virtio_worker_watch_enable(vd, p->rxfd, on) == 0)
-		p->watching = on;
+	if (n->vhost && !n->vhost_failed)
+		vnet_vhost_start(vd, n);
 }
 
 /* Take a receive chain into the stash; 1, 0 (none), -1 (ring broken). */
@@ -261,6 +314,10 @@ static void vnet_rx(struct virtio_dev *vd, struct vnet *n, struct vnet_pair *p)
 		return;
 	}
 	vnet_sync_offloads(vd, n);
+	if (n->vhost_on) {
+		set_watch(vd, p, false);
+		return;
+	}
 	for (unsigned budget = VNET_BUDGET; budget; budget--) {
 		if (!p->pending) {
 			ssize_t len = n->nb->ops->recv(n->nb, p->idx, p->rxbuf + VNET_HDR_LEN - hl,
@@ -388,6 +445,11 @@ static void vnet_queue_notify(struct virtio_dev *vd, unsigned qi)
 		vnet_ctrl(vd, n, qi);
 		return;
 	}
+	vnet_sync_offloads(vd, n);
+	if (n->vhost_on) {		/* a kick read before vhost took over */
+		efd_signal(vd->q[qi].kickfd);
+		return;
+	}
 	if (pi >= n->npairs)
 		return;
 	if (qi & 1) {
@@ -422,6 +484,12 @@ static void vnet_reset(struct virtio_dev *vd)
 	struct vnet *n = vd->priv;
 
 	n->offloads_set = false;
+	if (n->vhost_on) {		/* the kernel lets go of the old rings */
+		vhost_net_stop(n->vhost);
+		for (unsigned i = 0; i < 2; i++)
+			virtio_queue_kick_poll(vd, i, true);
+		n->vhost_on = false;
+	}
 	if (n->active != 1 && n->nb->ops->set_queues)
 		n->nb->ops->set_queues(n->nb, 1);
 	n->active = 1;
@@ -436,6 +504,7 @@ static void vnet_free(struct vnet *n)
 {
 	if (!n)
 		return;
+	vhost_net_close(n->vhost);
 	net_backend_close(n->nb);
 	for (unsigned i = 0; i < NET_MAX_PAIRS; i++)
 		free(n->pair[i].rxbuf);
@@ -455,8 +524,23 @@ static int vnet_init(struct pci_dev *dev, const char *opts)
 		goto fail;
 	if ((r = net_backend_open(&o, &n->nb)) < 0)
 		goto fail;
-	if (o.vhost == 2)
-		fprintf(stderr, "hyve: --net: vhost=auto: vhost-net is not supported yet; frames pass through hyve\n");
+	if (o.vhost && n->nb->npairs > 1) {
+		r = err_set(-ENOTSUP, "--net: vhost with queues > 1 is not supported yet");
+		goto fail;
+	}
+	if (o.vhost && !n->nb->hdr_len) {
+		r = err_set(-ENOTSUP, "--net: vhost needs a tap with IFF_VNET_HDR");
+		goto fail;
+	}
+	if (o.vhost && (r = vhost_net_open(&n->vhost)) < 0) {
+		if (o.vhost == 1)
+			goto fail;
+		fprintf(stderr, "hyve: %s; vhost=auto: frames pass through hyve\n", err_msg());
+		r = 0;
+	}
+	if (n->vhost)
+		snprintf(n->nb->desc + strlen(n->nb->desc), sizeof(n->nb->desc) - strlen(n->nb->desc),
+			 " vhost");
 	n->npairs = n->nb->npairs;
 	n->active = 1;
 	n->mtu = VNET_DEFAULT_MTU;

@@ -215,6 +215,13 @@ int msix_notify(struct pci_dev *dev, unsigned v)
 	return 0;
 }
 
+int msix_vector_eventfd(struct pci_dev *dev, unsigned v)
+{
+	struct msix *m = dev->msix;
+
+	return m && v < m->n ? m->efd[v] : -1;
+}
+
 bool msix_enabled(struct pci_dev *dev)
 {
 	bool on = false;

@@ -71,6 +71,9 @@ int msix_init(struct pci_dev *dev, unsigned nvec, int bar,
  * 0x800 (or after the table, 4 KiB aligned, for more than 128 vectors).
  */
 int msix_init_bar(struct pci_dev *dev, unsigned nvec, int bar);
+/* The eventfd bound (irqfd) to vector v, or -1: for an in-kernel signaller
+ * such as vhost. */
+int msix_vector_eventfd(struct pci_dev *dev, unsigned v);
 /* Unbind and close everything (the bus calls this at destroy). */
 void msix_fini(struct pci_dev *dev);
 

@@ -154,6 +154,16 @@ int virtio_worker_watch_enable(struct virtio_dev *vd, int fd, bool on)
 	return -ENOENT;
 }
 
+int virtio_queue_kick_poll(struct virtio_dev *vd, unsigned q, bool on)
+{
+	struct epoll_event ev = { .events = on ? EPOLLIN : 0 };
+
+	if (q >= vd->ops->nqueues)
+		return -EINVAL;
+	ev.data.u64 = q + 1;
+	return epoll_ctl(vd->epfd, EPOLL_CTL_MOD, vd->q[q].kickfd, &ev) < 0 ? -errno : 0;
+}
+
 /* ---- status, reset, queues ---- */
 
 static void vpci_reset(struct virtio_dev *vd)

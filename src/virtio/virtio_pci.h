@@ -115,6 +115,9 @@ int virtio_worker_watch(struct virtio_dev *vd, int fd,
 /* Stop (on=false) or resume watching a watched fd (level-triggered fds
  * whose data the device cannot take yet). */
 int virtio_worker_watch_enable(struct virtio_dev *vd, int fd, bool on);
+/* Stop (on=false) or resume reading queue q's kick eventfd in the worker
+ * (while an in-kernel device such as vhost consumes it). */
+int virtio_queue_kick_poll(struct virtio_dev *vd, unsigned q, bool on);
 bool virtio_has_feature(const struct virtio_dev *vd, unsigned bit);
 
 #endif

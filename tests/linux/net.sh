@@ -41,7 +41,7 @@ fi
 KERNEL=$KIT/vmlinuz
 INITRD=$KIT/initrd.img
 echo "# virtio-net scenarios: $HYVE, kernel $(cat "$KIT/release" 2>/dev/null)"
-echo "1..19"
+echo "1..22"
 
 ip link set lo up 2>/dev/null
 mkdir -p "$T/www"
@@ -171,6 +171,35 @@ if [ $tapok = 1 ]; then
 	check "user + tap at once: the guest pings the tap's host end" \
 		"$([ "$(val "$o" 'R:ping=')" = 0 ] && [ "$(cat "$T/both.status")" = 0 ] && echo 0 || echo 1)" "$o" "$T/both.err"
 
+	# vhost=on: the kernel moves the frames, hyve sees none
+	for m in tap vhost_iotlb vhost vhost_net; do
+		[ -f "$MODS/$m.ko" ] && insmod "$MODS/$m.ko" 2>/dev/null
+	done
+	[ -c /dev/vhost-net ] || mknod /dev/vhost-net c 10 238 2>/dev/null
+	start vhost --net tap=hyvetap3,vhost=on
+	o=$T/vhost.out
+	ip addr add 192.168.80.1/24 dev hyvetap3
+	ip link set hyvetap3 up
+	busybox httpd -f -p 192.168.80.1:8083 -h "$T/www" &
+	HTTPD="$HTTPD $!"
+	send "ip addr add 192.168.80.2/24 dev eth0; ip link set eth0 up; ping -c 3 -W 5 192.168.80.1 >/dev/null 2>&1; echo R:ping=\$?"
+	wait_for "$o" '^R:ping=' 60
+	send "timeout 200 wget -O /tmp/f http://192.168.80.1:8083/f16m >/dev/null 2>&1; echo R:dl=\$(sha256sum /tmp/f | cut -d' ' -f1); rm -f /tmp/f"
+	wait_for "$o" '^R:dl=' 220
+	send "mkdir -p /tmp/www; dd if=/dev/urandom of=/tmp/www/h bs=1M count=16 2>/dev/null; httpd -p 80 -h /tmp/www; echo R:hsum=\$(sha256sum /tmp/www/h | cut -d' ' -f1)"
+	wait_for "$o" '^R:hsum=[0-9a-f]' 60
+	timeout 200 busybox wget -O "$T/h" http://192.168.80.2/h >/dev/null 2>&1
+	H=$(sha256sum "$T/h" 2>/dev/null | cut -d' ' -f1)
+	rm -f "$T/h"
+	finish vhost
+	check "vhost=on: ping, and 16 MiB host->guest intact" \
+		"$([ "$(val "$o" 'R:ping=')" = 0 ] && [ "$(val "$o" 'R:dl=')" = "$F16" ] && echo 0 || echo 1)" "$o" "$T/vhost.err"
+	check "vhost=on: 16 MiB guest->host intact, status 0" \
+		"$([ -n "$H" ] && [ "$(val "$o" 'R:hsum=')" = "$H" ] && [ "$(cat "$T/vhost.status")" = 0 ] && echo 0 || echo 1)" "$o" "$T/vhost.err"
+	check "vhost=on: no frame passed through hyve (--stats tx/rx 0), vhost started" \
+		"$(grep -q 'stats: net .*vhost) tx_frames=0 tx_bytes=0 rx_frames=0' "$T/vhost.err" && ! grep -q 'not started' "$T/vhost.err" && echo 0 || echo 1)" "$T/vhost.err"
+	grep '^stats: net\|vhost' "$T/vhost.err" | sed 's/^/# /'
+
 	# queues=2 on 2 vCPUs: the driver enables both pairs; four parallel
 	# downloads spread over the tap's queues
 	start mq --cpus 2 --net tap=hyvetap2,queues=2
@@ -191,7 +220,7 @@ if [ $tapok = 1 ]; then
 		"$(grep -q 'queue_pairs=2' "$T/mq.err" && [ "${p0:-0}" -gt 0 ] && [ "${p1:-0}" -gt 0 ] && echo 0 || echo 1)" "$T/mq.err"
 	grep '^stats: net' "$T/mq.err" | sed 's/^/# /'
 else
-	for d in ping down up status user+tap-dl user+tap-ping mq mq-pairs; do n=$((n + 1)); echo "ok $n - tap $d # SKIP no /dev/net/tun"; done
+	for d in ping down up status user+tap-dl user+tap-ping vhost-1 vhost-2 vhost-3 mq mq-pairs; do n=$((n + 1)); echo "ok $n - tap $d # SKIP no /dev/net/tun"; done
 fi
 
 # ---- bad input: one clear line, status 1 ----

@@ -10,15 +10,17 @@ KIT=${KIT:-$top/build/guest-kit}
 mkdir -p "$dir/kit"
 cp "$HYVE" "$dir/hyve"
 cp "$top/tests/linux/scenarios.sh" "$top/tests/linux/net.sh" "$dir/"
-# tun.ko for the tap scenarios, from the rig's kernel package (the rig's
-# base initramfs has only the KVM and virtio modules).
+# tun.ko (tap scenarios) and tap/vhost_iotlb/vhost/vhost_net.ko (vhost=on)
+# from the rig's kernel package (the rig's base initramfs has only the KVM
+# and virtio modules).
 deb=$(ls "${HYVE_RIG_CACHE:-$top/build/rig-cache}"/debs/linux-image-*.deb 2>/dev/null | head -n 1)
 if [ -n "$deb" ]; then
 	mkdir -p "$dir/mods" "$dir/x"
-	dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$dir/x" --wildcards '*/drivers/net/tun.ko*' 2>/dev/null
-	find "$dir/x" -name 'tun.ko*' -exec cp {} "$dir/mods/" \;
+	dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$dir/x" --wildcards '*/drivers/net/tun.ko*' \
+		'*/drivers/net/tap.ko*' '*/drivers/vhost/vhost*.ko*' 2>/dev/null
+	find "$dir/x" -name '*.ko*' -exec cp {} "$dir/mods/" \;
 	rm -rf "$dir/x"
-	if [ -f "$dir/mods/tun.ko.xz" ]; then xz -d "$dir/mods/tun.ko.xz"; fi
+	for f in "$dir"/mods/*.ko.xz; do if [ -f "$f" ]; then xz -d "$f"; fi; done
 fi
 for f in vmlinuz vmlinux initrd.img release; do
 	[ -f "$KIT/$f" ] && cp "$KIT/$f" "$dir/kit/"
