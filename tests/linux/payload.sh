@@ -17,7 +17,8 @@ deb=$(ls "${HYVE_RIG_CACHE:-$top/build/rig-cache}"/debs/linux-image-*.deb 2>/dev
 if [ -n "$deb" ]; then
 	mkdir -p "$dir/mods" "$dir/x"
 	dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$dir/x" --wildcards '*/drivers/net/tun.ko*' \
-		'*/drivers/net/tap.ko*' '*/drivers/vhost/vhost*.ko*' 2>/dev/null
+		'*/drivers/net/tap.ko*' '*/drivers/vhost/vhost.ko*' \
+		'*/drivers/vhost/vhost_iotlb.ko*' '*/drivers/vhost/vhost_net.ko*' 2>/dev/null
 	find "$dir/x" -name '*.ko*' -exec cp {} "$dir/mods/" \;
 	rm -rf "$dir/x"
 	for f in "$dir"/mods/*.ko.xz; do if [ -f "$f" ]; then xz -d "$f"; fi; done
