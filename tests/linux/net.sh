@@ -12,6 +12,7 @@ KIT=${KIT:-build/guest-kit}
 MODS=${MODS:-}
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-400}
 T=$(mktemp -d /tmp/hyve-net.XXXXXX)
+trap "" PIPE	# a guest that died must not take the script with it
 n=0
 failed=0
 
