@@ -6,7 +6,8 @@
 static const char *const rank_names[LOCK_NRANKS] = {
 	[LOCK_DRAIN] = "vm drain", [LOCK_PCI_BUS] = "pci bus",
 	[LOCK_PCI_DEV] = "pci device",
-	[LOCK_VIRTIO] = "virtio device", [LOCK_DEVICE] = "isa device",
+	[LOCK_VIRTIO] = "virtio device", [LOCK_NET_SLIRP] = "net slirp",
+	[LOCK_NET_RXQ] = "net rx queue", [LOCK_DEVICE] = "isa device",
 	[LOCK_CONSOLE] = "console", [LOCK_MSIX] = "msix",
 	[LOCK_PCI_INTX] = "pci intx", [LOCK_IOBUS] = "iobus",
 	[LOCK_VMM_ROUTES] = "vmm routes", [LOCK_IOBUS_SEEN] = "iobus seen",

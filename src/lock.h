@@ -18,6 +18,8 @@ enum lock_rank {
 	LOCK_PCI_BUS,		/* pci: adding devices, window cursors */
 	LOCK_PCI_DEV,		/* pci: one device's config space and BARs */
 	LOCK_VIRTIO,		/* virtio: one device's state (worker, vCPUs) */
+	LOCK_NET_SLIRP,		/* backend/net_slirp: libslirp (its thread, the worker) */
+	LOCK_NET_RXQ,		/* backend/net_slirp: frames waiting for the guest */
 	LOCK_DEVICE,		/* an ISA device model (uart, rtc, i8042, acpi-pm, pci-host) */
 	LOCK_CONSOLE,		/* console: buffers and listeners */
 	LOCK_MSIX,		/* pci/msix: one device's MSI-X table */

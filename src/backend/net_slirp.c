@@ -10,7 +10,8 @@
  * worker drains; its eventfd is readable exactly while the queue is
  * non-empty.
  *
- * Lock order: the device's lock, then s->lock (libslirp), then s->qlock.
+ * Lock order (docs/threads.md): the device's vd->lock (LOCK_VIRTIO), then
+ * s->lock (LOCK_NET_SLIRP), then s->qlock (LOCK_NET_RXQ).
  * No offloads: libslirp takes only complete, checksummed frames, so
  * CSUM/TSO are not offered to the guest for this back end.
  */
@@ -25,6 +26,7 @@
 #include <libslirp.h>
 #include "backend/net.h"
 #include "err.h"
+#include "lock.h"
 #include "util.h"
 
 #define SLIRP_QUEUE_MAX		1024		/* frames waiting for the guest */
@@ -77,11 +79,11 @@ static ssize_t cb_send_packet(const void *buf, size_t len, void *opaque)
 	struct slirp_be *s = opaque;
 	struct frame *f;
 
-	pthread_mutex_lock(&s->qlock);
+	lock(&s->qlock, LOCK_NET_RXQ);
 	if (s->qlen >= SLIRP_QUEUE_MAX || s->qbytes + len > SLIRP_QUEUE_BYTES ||
 	    !(f = malloc(sizeof(*f) + len))) {
 		s->nb.rx_dropped++;
-		pthread_mutex_unlock(&s->qlock);
+		unlock(&s->qlock, LOCK_NET_RXQ);
 		return (ssize_t)len;
 	}
 	f->next = NULL;
@@ -96,7 +98,7 @@ static ssize_t cb_send_packet(const void *buf, size_t len, void *opaque)
 	s->qbytes += len;
 	if (s->qlen == 1)
 		efd_signal(s->rxfd);	/* readable while the queue is not empty */
-	pthread_mutex_unlock(&s->qlock);
+	unlock(&s->qlock, LOCK_NET_RXQ);
 	return (ssize_t)len;
 }
 
@@ -217,7 +219,7 @@ static void *slirp_thread(void *arg)
 		int64_t now_ms, next = -1;
 		int n;
 
-		pthread_mutex_lock(&s->lock);
+		lock(&s->lock, LOCK_NET_SLIRP);
 		s->pfd[0] = (struct pollfd){ .fd = s->wakefd, .events = POLLIN };
 		s->npfd = 1;
 		slirp_pollfds_fill(s->slirp, &timeout, add_poll, s);
@@ -228,13 +230,13 @@ static void *slirp_thread(void *arg)
 		if (next >= 0)
 			timeout = next <= now_ms ? 0 : (uint32_t)(next - now_ms) < timeout ?
 				  (uint32_t)(next - now_ms) : timeout;
-		pthread_mutex_unlock(&s->lock);
+		unlock(&s->lock, LOCK_NET_SLIRP);
 
 		n = poll(s->pfd, (nfds_t)s->npfd, (int)timeout);
 		if (s->pfd[0].revents & POLLIN) {
 			efd_clear(s->wakefd);
 		}
-		pthread_mutex_lock(&s->lock);
+		lock(&s->lock, LOCK_NET_SLIRP);
 		slirp_pollfds_poll(s->slirp, n < 0, get_revents, s);
 		now_ms = now_ns() / 1000000;
 		for (struct timer *t = s->timers; t; t = t->next)
@@ -243,7 +245,7 @@ static void *slirp_thread(void *arg)
 				t->cb(t->opaque);
 				break;		/* the list may have changed */
 			}
-		pthread_mutex_unlock(&s->lock);
+		unlock(&s->lock, LOCK_NET_SLIRP);
 	}
 	return NULL;
 }
@@ -259,10 +261,10 @@ static ssize_t slirp_recv(struct net_backend *nb, unsigned q, void *buf, size_t 
 	struct frame *f;
 	ssize_t n;
 
-	pthread_mutex_lock(&s->qlock);
+	lock(&s->qlock, LOCK_NET_RXQ);
 	f = s->head;
 	if (!f) {
-		pthread_mutex_unlock(&s->qlock);
+		unlock(&s->qlock, LOCK_NET_RXQ);
 		return -EAGAIN;
 	}
 	s->head = f->next;
@@ -272,7 +274,7 @@ static ssize_t slirp_recv(struct net_backend *nb, unsigned q, void *buf, size_t 
 	}
 	s->qlen--;
 	s->qbytes -= f->len;
-	pthread_mutex_unlock(&s->qlock);
+	unlock(&s->qlock, LOCK_NET_RXQ);
 	n = f->len <= len ? (ssize_t)f->len : -EMSGSIZE;
 	if (n > 0)
 		memcpy(buf, f->data, f->len);
@@ -291,9 +293,9 @@ static int slirp_send(struct net_backend *nb, unsigned q, const struct iovec *io
 		memcpy(s->txbuf + len, iov[i].iov_base, iov[i].iov_len);
 		len += iov[i].iov_len;
 	}
-	pthread_mutex_lock(&s->lock);
+	lock(&s->lock, LOCK_NET_SLIRP);
 	slirp_input(s->slirp, s->txbuf, (int)len);
-	pthread_mutex_unlock(&s->lock);
+	unlock(&s->lock, LOCK_NET_SLIRP);
 	return 0;
 }
 

@@ -32,7 +32,9 @@
 #include "pci/msix.h"
 #include "dev/virtio_net.h"
 #include "err.h"
+#include "lock.h"
 #include "virtio/virtio_pci.h"
+#include "vm.h"
 
 #define VNET_QUEUE_SIZE		256
 #define VNET_BUDGET		256	/* frames per direction per turn */
@@ -612,11 +614,11 @@ int vnet_get_stats(struct pci_dev *dev, struct vnet_stats *s)
 	if (!vd || vd->ops->device_id != VIRTIO_ID_NET)
 		return -ENODEV;
 	n = vd->priv;
-	pthread_mutex_lock(&vd->lock);
+	lock(&vd->lock, LOCK_VIRTIO);
 	*s = n->st;
 	s->active_pairs = n->active;
 	s->drops[VNET_DROP_RX_BACKEND] += n->nb->rx_dropped;
-	pthread_mutex_unlock(&vd->lock);
+	unlock(&vd->lock, LOCK_VIRTIO);
 	return 0;
 }
 

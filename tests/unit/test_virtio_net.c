@@ -31,6 +31,7 @@
 #include "pci/pci.h"
 #include "virtio/virtio_pci.h"
 #include "vm.h"
+#include "testvm.h"
 
 #define RAM_SIZE	(4u << 20)
 #define QSZ		16
@@ -42,7 +43,8 @@
 #define TXUSED		0x6000
 #define TXBUF		0x10000
 #define RXBUF		0x20000		/* + i * 0x1000 */
-#define BIGBUF		0x100000
+#define BIGBUF		0x50000		/* 70 KB, below 640 KiB */
+#define HOLE		0xB0000		/* not RAM: the legacy hole */
 #define BAR		4
 
 #define F_VERSION_1	(1ULL << 32)
@@ -53,7 +55,7 @@
 static const uint8_t guest_mac[6] = { 0x52, 0x54, 0x00, 0xab, 0xcd, 0xef };
 
 struct fixture {
-	struct vm vm;
+	struct vm *vm;
 	struct pci_bus *bus;
 	struct pci_dev *dev;
 	uint8_t *ram;
@@ -61,11 +63,6 @@ struct fixture {
 	uint16_t rx_used_seen;
 };
 
-static int f_line(void *c, unsigned g, bool l) { return 0; }
-static int f_alloc(void *c, unsigned *g) { static unsigned n = 24; *g = n++; return 0; }
-static int f_route(void *c, unsigned g, uint64_t a, uint32_t d, bool m) { return 0; }
-static int f_irqfd(void *c, unsigned g, int fd, bool d) { return 0; }
-static const struct pci_irq_ops f_ops = { f_line, f_alloc, f_route, f_irqfd };
 
 static void w(struct fixture *f, unsigned off, unsigned size, uint64_t v)
 {
@@ -84,21 +81,11 @@ static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 
-	f->ram = calloc(1, RAM_SIZE);
-	f->vm.stop = VM_RUNNING;
-	f->vm.stop_efd = -1;
-	f->vm.vmm.kvm_fd = f->vm.vmm.vm_fd = -1;
-	f->vm.cfg.mem_size = RAM_SIZE;
-	pthread_mutex_init(&f->vm.stop_lock, NULL);
-	pthread_cond_init(&f->vm.stop_cond, NULL);
-	pthread_mutex_init(&f->vm.drain_lock, NULL);
-	iobus_init(&f->vm.pio, "pio", 0x10000, 4);
-	iobus_init(&f->vm.mmio, "mmio", 0, 8);
-	f->vm.mem[0] = (struct mem_region){ 0, RAM_SIZE, f->ram };
-	f->vm.nmem = 1;
-	if (pci_bus_create(&f->vm, &f->bus) < 0)
+	f->vm = TEST_VM(.mem_size = RAM_SIZE);
+	f->ram = vm_gpa(f->vm, 0, 1);	/* guest-physical 0..640K in the host mapping */
+	if (pci_bus_create(f->vm, &f->bus) < 0)
 		return -1;
-	pci_bus_set_irq_ops(f->bus, &f_ops, f);
+	pci_bus_set_irq_ops(f->bus, &testvm_no_irq, f);
 	*state = f;
 	return 0;
 }
@@ -108,9 +95,7 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 
 	pci_bus_destroy(f->bus);
-	iobus_destroy(&f->vm.pio);
-	iobus_destroy(&f->vm.mmio);
-	free(f->ram);
+	vm_destroy(f->vm);
 	free(f);
 	return 0;
 }
@@ -419,14 +404,14 @@ static void test_rings_outside_ram(void **state)
 
 	assert_int_equal(pci_add_device(f->bus, "virtio-net", -1, "user,mac=52:54:00:ab:cd:ef", &f->dev), 0);
 	driver_init(f, F_BASE);
-	queue_at(f, 0, RAM_SIZE - 0x10, RXAVAIL, RXUSED);	/* runs off the end of RAM */
+	queue_at(f, 0, 0xA0000 - 0x10, RXAVAIL, RXUSED);	/* runs into the legacy hole */
 	queue_at(f, 1, TXDESC, TXAVAIL, 0xfffffffffff0ULL);
 	w(f, 0x14, 1, 1 | 2 | 8 | 4);
 	assert_true(r(f, 0x14, 1) & 0x40);			/* DEVICE_NEEDS_RESET */
 	/* a buffer outside RAM in a good ring: the queue breaks, hyve lives */
 	start(f, F_BASE);
 	assert_int_equal(r(f, 0x14, 1) & 0x40, 0);
-	put_desc(f, TXDESC, 0, RAM_SIZE + 0x1000, 64, 0, 0);
+	put_desc(f, TXDESC, 0, HOLE, 64, 0, 0);
 	assert_false(tx_and_wait(f));
 	assert_true(r(f, 0x14, 1) & 0x40);
 	/* after a reset it works again */
