@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -213,6 +214,10 @@ static int get_revents(int idx, void *opaque)
 static void *slirp_thread(void *arg)
 {
 	struct slirp_be *s = arg;
+	sigset_t all;
+
+	sigfillset(&all);	/* signals are the main loop's (docs/threads.md) */
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
 
 	while (!s->stop) {
 		uint32_t timeout = 1000;
