@@ -53,6 +53,9 @@ UP=$(sha256sum "$T/up.bin" | cut -d' ' -f1)
 busybox httpd -f -p 127.0.0.1:8080 -h "$T/www" &
 HTTPD="$!"
 
+# if DHCP failed: the address it should have given, so the rest still runs
+STATIC="ip -4 addr show eth0 | grep -q 10.0.2.15 || { ip link set eth0 up; ip addr add 10.0.2.15/24 dev eth0; ip route add default via 10.0.2.2; echo R:static; cat /tmp/dhcp.log; }"
+
 # start NAME ARGS...: hyve in the background, console on a fifo (fd 3)
 start() {
 	name=$1; shift
@@ -78,7 +81,8 @@ finish() { # poweroff, wait for hyve, status into $T/NAME.status
 # ---- user mode: DHCP, download through 10.0.2.2, hostfwd both ways ----
 start user --net user,hostfwd=tcp:127.0.0.1:5080-:80,hostfwd=tcp:127.0.0.1:5090-:9000
 o=$T/user.out
-send "udhcpc -i eth0 -n -q -t 10 -T 3 >/dev/null 2>&1; echo R:ip=\$(ip -4 addr show eth0 | sed -n 's/.*inet \\([0-9.]*\\).*/\\1/p')"
+send "timeout 60 udhcpc -i eth0 -n -q -t 10 -T 3 >/tmp/dhcp.log 2>&1; echo R:ip=\$(ip -4 addr show eth0 | sed -n 's/.*inet \\([0-9.]*\\).*/\\1/p')"
+send "$STATIC"
 send "echo R:gw=\$(ip route | sed -n 's/^default via \\([0-9.]*\\).*/\\1/p') R:dns=\$(sed -n 's/^nameserver //p' /etc/resolv.conf | head -n 1)"
 wait_for "$o" '^R:ip=[0-9]' 60
 send "timeout 200 wget -O /tmp/f http://10.0.2.2:8080/f16m >/dev/null 2>&1; echo R:dl=\$(sha256sum /tmp/f | cut -d' ' -f1); rm -f /tmp/f"
@@ -112,7 +116,8 @@ grep '^stats: net' "$T/user.err" | sed 's/^/# /'
 # ---- restrict=on: the gateway is cut off, forwarded ports still work ----
 start restrict --net user,restrict=on,hostfwd=tcp:127.0.0.1:5081-:80
 o=$T/restrict.out
-send "udhcpc -i eth0 -n -q -t 10 -T 3 >/dev/null 2>&1; echo R:ip=\$(ip -4 addr show eth0 | sed -n 's/.*inet \\([0-9.]*\\).*/\\1/p')"
+send "timeout 60 udhcpc -i eth0 -n -q -t 10 -T 3 >/tmp/dhcp.log 2>&1; echo R:ip=\$(ip -4 addr show eth0 | sed -n 's/.*inet \\([0-9.]*\\).*/\\1/p')"
+send "$STATIC"
 wait_for "$o" '^R:ip=' 60
 send "timeout 20 wget -O /tmp/f http://10.0.2.2:8080/f16m >/dev/null 2>&1; echo R:wget=\$?; mkdir -p /tmp/www; echo restricted-ok >/tmp/www/r; httpd -p 80 -h /tmp/www; echo R:served"
 wait_for "$o" '^R:served' 60
@@ -162,7 +167,7 @@ if [ $tapok = 1 ]; then
 	o=$T/both.out
 	ip addr add 192.168.78.1/24 dev hyvetap1
 	ip link set hyvetap1 up
-	send "udhcpc -i eth0 -n -q -t 10 -T 3 >/dev/null 2>&1; timeout 60 wget -O /tmp/f http://10.0.2.2:8080/f16m >/dev/null 2>&1; echo R:dl=\$(sha256sum /tmp/f | cut -d' ' -f1); rm -f /tmp/f"
+	send "timeout 60 udhcpc -i eth0 -n -q -t 10 -T 3 >/tmp/dhcp.log 2>&1; $STATIC; timeout 60 wget -O /tmp/f http://10.0.2.2:8080/f16m >/dev/null 2>&1; echo R:dl=\$(sha256sum /tmp/f | cut -d' ' -f1); rm -f /tmp/f"
 	wait_for "$o" '^R:dl=' 120
 	send "ip addr add 192.168.78.2/24 dev eth1; ip link set eth1 up; ping -c 3 -W 5 192.168.78.1 >/dev/null 2>&1; echo R:ping=\$?"
 	wait_for "$o" '^R:ping=' 60

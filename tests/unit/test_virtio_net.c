@@ -282,6 +282,78 @@ static void test_config_and_arp(void **state)
 	assert_true(s.tx_kicks >= 2);
 }
 
+static uint16_t ip_csum(const uint8_t *p, size_t n)
+{
+	uint32_t sum = 0;
+
+	for (size_t i = 0; i + 1 < n; i += 2)
+		sum += (uint32_t)p[i] << 8 | p[i + 1];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* A DHCPDISCOVER from guest_mac, behind a header, at TXBUF: its length. */
+static uint32_t dhcp_discover(struct fixture *f)
+{
+	uint8_t *p = f->ram + TXBUF, *e = p + VNET_HDR_LEN, *ip = e + 14, *udp = ip + 20, *b = udp + 8;
+	unsigned blen = 240 + 4, ulen = 8 + blen, iplen = 20 + ulen;
+	uint16_t c;
+
+	memset(p, 0, VNET_HDR_LEN + 14 + iplen);
+	memset(e, 0xff, 6);
+	memcpy(e + 6, guest_mac, 6);
+	e[12] = 0x08;
+	ip[0] = 0x45;
+	ip[2] = (uint8_t)(iplen >> 8);
+	ip[3] = (uint8_t)iplen;
+	ip[8] = 64;
+	ip[9] = 17;
+	memset(ip + 16, 0xff, 4);
+	c = ip_csum(ip, 20);
+	ip[10] = (uint8_t)(c >> 8);
+	ip[11] = (uint8_t)c;
+	udp[1] = 68;
+	udp[3] = 67;
+	udp[4] = (uint8_t)(ulen >> 8);
+	udp[5] = (uint8_t)ulen;
+	b[0] = 1;			/* BOOTREQUEST */
+	b[1] = 1;
+	b[2] = 6;
+	b[4] = 0x12;			/* xid */
+	memcpy(b + 28, guest_mac, 6);
+	b[236] = 0x63, b[237] = 0x82, b[238] = 0x53, b[239] = 0x63;
+	b[240] = 53, b[241] = 1, b[242] = 1;	/* DHCPDISCOVER */
+	b[243] = 255;
+	return VNET_HDR_LEN + 14 + iplen;
+}
+
+/* DHCP through libslirp: the offer gives 10.0.2.15 (what udhcpc does first). */
+static void test_dhcp_offer(void **state)
+{
+	struct fixture *f = *state;
+	uint32_t head, len;
+
+	assert_int_equal(pci_add_device(f->bus, "virtio-net", -1, "user,mac=52:54:00:ab:cd:ef", &f->dev), 0);
+	start(f, F_BASE | F_MRG | (1ULL << VIRTIO_F_EVENT_IDX) | (1ULL << VIRTIO_NET_F_MTU));
+	post_rx(f, 8, 2048);
+	for (int round = 0; round < 3; round++) {
+		put_desc(f, TXDESC, 0, TXBUF, dhcp_discover(f), 0, 0);
+		assert_true(tx_and_wait(f));
+		for (;;) {
+			assert_true(rx_wait(f, &head, &len));
+			uint8_t *e = f->ram + RXBUF + 0x1000 * head + VNET_HDR_LEN;
+			if (e[12] == 0x08 && e[13] == 0x00 && e[14 + 9] == 17) {	/* UDP */
+				uint8_t *b = e + 14 + 20 + 8;
+				assert_int_equal(b[0], 2);			/* BOOTREPLY */
+				assert_memory_equal(b + 16, ((uint8_t[]){ 10, 0, 2, 15 }), 4);
+				break;
+			}
+		}
+		post_rx(f, 1, 2048);
+	}
+}
+
 static void test_malformed_tx_dropped_and_counted(void **state)
 {
 	struct fixture *f = *state;
@@ -636,6 +708,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_config_and_arp),
+		T(test_dhcp_offer),
 		T(test_malformed_tx_dropped_and_counted),
 		T(test_rx_buffers_too_small_without_mrg),
 		T(test_mergeable_buffers),
