@@ -32,7 +32,7 @@ out=$(cd "$out" && pwd)
 source "$top/tests/rig/lib.sh"	# rig_apt_install, rig_need, rig_die, rig_say
 
 MODULES=(virtio_pci virtio_blk virtio_net virtio_rng virtio_console)
-KIT_VERSION=7
+KIT_VERSION=8
 
 work=$(mktemp -d /tmp/hyve-kit.XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -203,8 +203,9 @@ for lib in $(echo "$ldd_out" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /
 	cp -L "$lib" "$root$dst"
 done
 # udhcpc's default script: busybox calls it with bound/renew/deconfig.
-mkdir -p "$root/usr/share/udhcpc" "$root/etc"
-cat >"$root/usr/share/udhcpc/default.script" <<'DHCP'
+# Debian's busybox looks for it in /etc/udhcpc (CONFIG_UDHCPC_DEFAULT_SCRIPT).
+mkdir -p "$root/etc/udhcpc"
+cat >"$root/etc/udhcpc/default.script" <<'DHCP'
 #!/bin/sh
 # udhcpc hook (hyve guest kit): configure $interface from the lease.
 case "$1" in
@@ -222,7 +223,7 @@ bound|renew)
 esac
 exit 0
 DHCP
-chmod 0755 "$root/usr/share/udhcpc/default.script"
+chmod 0755 "$root/etc/udhcpc/default.script"
 # iperf3 for bench/net: Debian's iperf3 + libiperf0 (+ libsctp1), dynamic;
 # its libraries and the loader go in at the same absolute paths.
 for p in iperf3 libiperf0 libsctp1; do
