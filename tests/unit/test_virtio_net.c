@@ -8,14 +8,8 @@
  * frames are dropped and counted by reason, and good frames still pass
  * afterwards.  The transmit-header parser is also tested on its own.
  */
+#include "unit.h"
 #include <errno.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -702,20 +696,13 @@ static void test_tap_multiqueue_in_netns(void **state)
 	assert_true(pci_add_device(f->bus, "virtio-net", -1, "tap=hvt1", NULL) < 0);
 }
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
-
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		T(test_config_and_arp),
-		T(test_dhcp_offer),
-		T(test_malformed_tx_dropped_and_counted),
-		T(test_rx_buffers_too_small_without_mrg),
-		T(test_mergeable_buffers),
-		T(test_rings_outside_ram),
-		T(test_parser),
-		T(test_bad_options),
-		T(test_tap_multiqueue_in_netns),	/* last: enters its own netns */
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(NULL, NULL,
+	TEST_FIX(test_config_and_arp),
+	TEST_FIX(test_dhcp_offer),
+	TEST_FIX(test_malformed_tx_dropped_and_counted),
+	TEST_FIX(test_rx_buffers_too_small_without_mrg),
+	TEST_FIX(test_mergeable_buffers),
+	TEST_FIX(test_rings_outside_ram),
+	TEST_FIX(test_parser),
+	TEST_FIX(test_bad_options),
+	TEST_FIX(test_tap_multiqueue_in_netns))	/* last: enters its own netns */
