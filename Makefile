@@ -13,7 +13,9 @@ SANFLAGS :=
 endif
 # hyve used to be linked -static; libslirp (user networking) comes from
 # Debian only as a shared library (no libslirp.a), so hyve is a dynamic
-# executable: libc, libslirp + glib, liburing (docs/net.md).
+# executable: libc, libslirp + glib, liburing (docs/net.md).  libmicrohttpd
+# (the API server) would not link statically either: it is built against
+# GnuTLS, and Debian ships no static libp11-kit.
 STATIC  :=
 SLIRP_CFLAGS := $(shell pkg-config --cflags slirp 2>/dev/null)
 SLIRP_LIBS   := $(shell pkg-config --libs slirp 2>/dev/null || echo -lslirp)
@@ -22,9 +24,11 @@ CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
            -D_GNU_SOURCE -Isrc $(SANFLAGS) -MMD -MP $(SLIRP_CFLAGS)
 LDFLAGS += $(SANFLAGS)
-LDLIBS  += $(shell pkg-config --libs liburing 2>/dev/null || echo -luring) $(SLIRP_LIBS) -lpthread
+PKGS    := liburing libmicrohttpd jansson
+CFLAGS  += $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -luring -lmicrohttpd -ljansson) $(SLIRP_LIBS) -lpthread
 
-SRCS    := $(sort $(wildcard src/*.c src/vmm/*.c src/dev/*.c src/boot/*.c src/backend/*.c src/pci/*.c src/virtio/*.c))
+SRCS    := $(sort $(wildcard src/*.c src/vmm/*.c src/dev/*.c src/boot/*.c src/backend/*.c src/pci/*.c src/virtio/*.c src/api/*.c))
 OBJS    := $(SRCS:%.c=$(O)/%.o)
 LIBOBJS := $(filter-out $(O)/src/main.o,$(OBJS))
 
@@ -40,7 +44,7 @@ BENCH_BINS := $(BENCH_SRCS:bench/%.c=build/bench/%)
 all: $(O)/hyve $(UNIT_BINS) $(GUEST_BINS) $(BENCH_BINS)
 
 $(O)/hyve: $(OBJS)
-	$(CC) $(LDFLAGS) $(STATIC) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -82,12 +86,13 @@ FUZZ_SRC_fuzz_uart16550 := src/dev/uart16550.c $(FUZZ_VM_SRC)
 FUZZ_SRC_fuzz_virtqueue := src/virtio/virtqueue.c src/mem.c src/err.c
 FUZZ_SRC_fuzz_vblk_parse := src/dev/virtio_blk.c src/virtio/virtio_pci.c src/virtio/virtqueue.c src/pci/pci.c src/pci/msix.c src/backend/blk.c $(FUZZ_VM_SRC)
 FUZZ_SRC_fuzz_vnet_tx := src/dev/virtio_net_tx.c
+FUZZ_SRC_fuzz_api := src/api/fc.c src/err.c src/util.c
 FUZZ_SRC_fuzz_bzimage := src/boot/kernel.c src/boot/bzimage.c src/boot/pvh.c src/boot/e820.c $(FUZZ_VM_SRC)
 .SECONDEXPANSION:
 build/fuzz/%: tests/fuzz/%.c $$(FUZZ_SRC_$$*)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -std=gnu11 -g -O1 -D_GNU_SOURCE -DHYVE_LOCK_DEBUG -Isrc -Wall -Wextra -Werror -Wno-unused-parameter \
-		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $^ -lpthread -luring
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $^ -lpthread -luring -ljansson
 fuzz: $(FUZZ_BINS)
 
 # The whole suite: the normal build and the ASan+UBSan build of the same tree.

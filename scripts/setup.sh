@@ -12,12 +12,14 @@
 #   libslirp-dev libglib2.0-dev  user-mode networking (--net user; glib for
 #                           slirp's pkg-config file)
 #   iperf3                  the first-level server in bench/net
+#   libmicrohttpd-dev libjansson-dev  the API server (HTTP on a Unix socket, JSON)
+#   curl                    API tests (curl --unix-socket)
 set -euo pipefail
 
 pkgs=(build-essential libcmocka-dev clang libclang-rt-14-dev qemu-system-x86
       seabios busybox-static cpio acpica-tools lz4 xz-utils
       liburing-dev pkg-config e2fsprogs libslirp-dev libglib2.0-dev
-      iperf3)
+      iperf3 libmicrohttpd-dev libjansson-dev curl)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||

@@ -6,12 +6,15 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <libgen.h>
 #include <signal.h>
+#include <sys/signalfd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "api/api.h"
 #include "boot/acpi.h"
 #include "boot/kernel.h"
 #include "boot/raw.h"
@@ -29,6 +32,8 @@
 
 static const char usage_top[] =
 "usage: hyve run [OPTIONS]     run a virtual machine (see hyve run --help)\n"
+"       hyve fc [OPTIONS]      Firecracker-compatible API server (hyve fc --help)\n"
+"       hyve ctl --api-sock PATH COMMAND   control a running hyve (hyve ctl --help)\n"
 "       hyve --help | --version\n"
 "\n"
 "hyve is a virtual machine monitor for Linux/KVM: one thread per vCPU runs\n"
@@ -66,6 +71,10 @@ static const char usage_run[] =
 "                        type Ctrl-A x to quit, Ctrl-A Ctrl-A to send Ctrl-A\n"
 "  --console file=PATH   guest output to PATH, no input\n"
 "  --console none        discard guest output\n"
+"Control:\n"
+"  --api-sock PATH       serve the Firecracker-compatible API (and /hyve/...) on\n"
+"                        the Unix socket PATH (mode 0600): inspect, pause,\n"
+"                        resume, stop; see hyve ctl\n"
 "Debugging:\n"
 "  --strict-io           stop at the first access to an unclaimed port or\n"
 "                        address (default: reads give all ones, writes dropped)\n"
@@ -88,6 +97,7 @@ static const char usage_run[] =
 enum {
 	OPT_RAW = 256, OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_MEMORY, OPT_CPUS,
 	OPT_CONSOLE, OPT_STRICT, OPT_STATS, OPT_ON_REBOOT, OPT_DISK, OPT_DEVICE, OPT_NET,
+	OPT_API_SOCK,
 };
 
 static const struct option run_options[] = {
@@ -104,6 +114,7 @@ static const struct option run_options[] = {
 	{ "disk",	required_argument, NULL, OPT_DISK },
 	{ "device",	required_argument, NULL, OPT_DEVICE },
 	{ "net",	required_argument, NULL, OPT_NET },
+	{ "api-sock",	required_argument, NULL, OPT_API_SOCK },
 	{ "help",	no_argument,	   NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -111,7 +122,7 @@ static const struct option run_options[] = {
 #define MAX_DEVICES 28	/* PCI slots 1..31, less room for the host bridge */
 
 struct run_opts {
-	const char *raw, *kernel, *initrd, *cmdline, *console;
+	const char *raw, *kernel, *initrd, *cmdline, *console, *api_sock;
 	bool restart;
 	int ndev;
 	struct { char type[32]; const char *opts; } dev[MAX_DEVICES];
@@ -210,6 +221,7 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg, struct run_op
 			o->ndev++;
 			break;
 		}
+		case OPT_API_SOCK: o->api_sock = optarg; break;
 		case OPT_STRICT: cfg->strict_io = true; break;
 		case OPT_STATS:	 cfg->stats = true; break;
 		case 'h':
@@ -326,69 +338,61 @@ static void print_boot_stats(struct vm *vm, uint64_t t0, uint64_t out)
 	fputc('\n', stderr);
 }
 
-static int cmd_run(int argc, char **argv, uint64_t t0)
-{
-	struct vm_config cfg = { .mem_size = 256ULL << 20, .ncpus = 1 };
-	struct run_opts o = { 0 };
-	struct raw_image img = { 0 };
+/* The guest image, open on the host until it is placed in guest RAM. */
+struct guest {
+	struct raw_image img;
 	struct kernel_image k;
-	struct console *con = NULL;
+	bool raw, have_kernel, k_open;
+};
+
+/*
+ * Build the VM, load the guest, run it until it stops (again from scratch
+ * on a reboot with --on-reboot=restart).  With an API, the VM is attached
+ * to it while it runs.  Returns the exit status, or -1 if the VM could not
+ * be built (the message in err_msg(), already told to the API).  Once the
+ * VM has run, the console is closed (before the stop message is printed).
+ */
+static int run_vm(struct vm_config *cfg, const struct run_opts *o, struct guest *g,
+		  struct console *con, struct api *api, uint64_t t0)
+{
 	struct vm *vm = NULL;
 	int status;
 	uint64_t first_out;
-	bool have_kernel = false, k_open = false;
 
-	status = parse_run(argc, argv, &cfg, &o);
-	if (status)
-		return status < 0 ? 0 : status;
-	if (!o.raw && !o.kernel && (status = find_guest_kit(&o)))
-		return status;
-	if (o.raw && raw_open(o.raw, &img) < 0)
-		return fail(err_msg());
-	if (o.kernel) {
-		if (kernel_open(&k, o.kernel, o.initrd, o.cmdline ? o.cmdline : DEFAULT_CMDLINE,
-				cfg.mem_size) < 0)
-			return fail(err_msg());
-		have_kernel = k_open = true;
-		cfg.irqchip = true;
-		cfg.bios_ram = true;
-	}
-
-	signal(SIGPIPE, SIG_IGN);
-	signal(SIGSEGV, fatal_signal);
-	signal(SIGBUS, fatal_signal);
-	signal(SIGABRT, fatal_signal);
-
-	if (console_open(&con, o.console) < 0) {
-		status = fail(err_msg());
-		goto out;
-	}
-	cfg.con = con;
+	cfg->con = con;
+	cfg->timing = api != NULL;
 	for (;;) {
-		int r = vm_create(&vm, &cfg);
+		int r = vm_create(&vm, cfg);
 
-		if (r == 0 && have_kernel && !k_open) {	/* a restart reads them again */
-			r = kernel_open(&k, o.kernel, o.initrd,
-					o.cmdline ? o.cmdline : DEFAULT_CMDLINE, cfg.mem_size);
-			k_open = r == 0;
+		if (r == 0 && g->have_kernel && !g->k_open) {	/* a restart reads them again */
+			r = kernel_open(&g->k, o->kernel, o->initrd,
+					o->cmdline ? o->cmdline : DEFAULT_CMDLINE, cfg->mem_size);
+			g->k_open = r == 0;
 		}
 		if (r == 0)
-			r = add_devices(vm, &o);
+			r = add_devices(vm, o);
 		if (r == 0)
-			r = load_guest(vm, o.raw ? &img : NULL, have_kernel ? &k : NULL);
-		if (k_open) {		/* in guest RAM now: free the host copy */
-			kernel_close(&k);
-			k_open = false;
+			r = load_guest(vm, g->raw ? &g->img : NULL, g->have_kernel ? &g->k : NULL);
+		if (g->k_open) {	/* in guest RAM now: free the host copy */
+			kernel_close(&g->k);
+			g->k_open = false;
 		}
+		if (r == 0 && api)
+			api_booted(api, vm, NULL);
 		if (r < 0 || vm_run(vm) < 0) {
-			console_close(con);
-			con = NULL;
-			status = fail(err_msg());
+			char msg[2048];
+
+			snprintf(msg, sizeof(msg), "%s", err_msg());
+			if (api && r < 0)
+				api_booted(api, NULL, msg);
+			api_detach(api);
 			vm_destroy(vm);
-			goto out;
+			err_set(-EIO, "%s", msg);
+			return -1;
 		}
+		api_detach(api);
 		status = vm_stop_reason(vm);
-		if (status != VM_RESET || !o.restart)
+		if (status != VM_RESET || !o->restart)
 			break;
 		vm_destroy(vm);	/* reboot: a new VM from scratch */
 		vm = NULL;
@@ -396,31 +400,278 @@ static int cmd_run(int argc, char **argv, uint64_t t0)
 	}
 	first_out = console_first_output_ns(con);
 	console_close(con);	/* flush and restore the tty before we print */
-	con = NULL;
 	vm_detach_console(vm);
 	if (vm_stop_msg(vm)[0])
 		fprintf(stderr, "hyve: %s\n", vm_stop_msg(vm));
-	if (cfg.stats) {
+	if (cfg->stats) {
 		vm_print_stats(vm, stderr);
 		pci_bus_print_stats(pci_bus_of(vm), stderr);
 		print_boot_stats(vm, t0, first_out);
 	}
 	vm_destroy(vm);
+	return status;
+}
+
+static void install_fatal_handlers(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGSEGV, fatal_signal);
+	signal(SIGBUS, fatal_signal);
+	signal(SIGABRT, fatal_signal);
+}
+
+static int cmd_run(int argc, char **argv, uint64_t t0)
+{
+	struct vm_config cfg = { .mem_size = 256ULL << 20, .ncpus = 1 };
+	struct run_opts o = { 0 };
+	struct guest g = { 0 };
+	struct console *con = NULL;
+	struct api *api = NULL;
+	int status;
+
+	status = parse_run(argc, argv, &cfg, &o);
+	if (status)
+		return status < 0 ? 0 : status;
+	if (!o.raw && !o.kernel && (status = find_guest_kit(&o)))
+		return status;
+	if (o.raw && raw_open(o.raw, &g.img) < 0)
+		return fail(err_msg());
+	g.raw = o.raw != NULL;
+	if (o.kernel) {
+		if (kernel_open(&g.k, o.kernel, o.initrd, o.cmdline ? o.cmdline : DEFAULT_CMDLINE,
+				cfg.mem_size) < 0)
+			return fail(err_msg());
+		g.have_kernel = g.k_open = true;
+		cfg.irqchip = true;
+		cfg.bios_ram = true;
+	}
+	install_fatal_handlers();
+	if (o.api_sock && (api_open(&api, o.api_sock, NULL) < 0 || api_start(api) < 0)) {
+		status = fail(err_msg());
+		goto out;
+	}
+	if (console_open(&con, o.console) < 0) {
+		status = fail(err_msg());
+		goto out;
+	}
+	status = run_vm(&cfg, &o, &g, con, api, t0);
+	if (status < 0) {
+		console_close(con);
+		status = fail(err_msg());
+	}
+	con = NULL;
 out:
 	if (con)
 		console_close(con);
-	raw_free(&img);
-	if (k_open)
-		kernel_close(&k);
+	api_close(api);
+	raw_free(&g.img);
+	if (g.k_open)
+		kernel_close(&g.k);
 	return status;
 }
+
+/* ---- hyve fc: Firecracker's command line ---- */
+
+static const char usage_fc[] =
+"usage: hyve fc [--api-sock PATH] [--config-file FILE] [--no-api] [--id ID]\n"
+"       (the same when hyve is run under the name `firecracker`)\n"
+"\n"
+"Serve Firecracker's API on the Unix socket PATH (default /run/firecracker.socket,\n"
+"mode 0600) and boot the VM it configures on InstanceStart; with --config-file,\n"
+"boot the VM described there (Firecracker's JSON) at once.  --no-api needs\n"
+"--config-file.  Accepted and ignored for jailer compatibility: --boot-timer,\n"
+"--no-seccomp, --show-level, --show-log-origin, --level L, --start-time-us T,\n"
+"--start-time-cpu-us T, --parent-cpu-time-us T.\n"
+"The guest console is the serial port on stdin/stdout.\n";
+
+enum { FC_API_SOCK = 512, FC_CONFIG, FC_NO_API, FC_ID, FC_VERSION, FC_IGNORE, FC_IGNORE_ARG };
+
+static const struct option fc_options[] = {
+	{ "api-sock",		required_argument, NULL, FC_API_SOCK },
+	{ "config-file",	required_argument, NULL, FC_CONFIG },
+	{ "no-api",		no_argument,	   NULL, FC_NO_API },
+	{ "id",			required_argument, NULL, FC_ID },
+	{ "version",		no_argument,	   NULL, FC_VERSION },
+	{ "boot-timer",		no_argument,	   NULL, FC_IGNORE },
+	{ "no-seccomp",		no_argument,	   NULL, FC_IGNORE },
+	{ "show-level",		no_argument,	   NULL, FC_IGNORE },
+	{ "show-log-origin",	no_argument,	   NULL, FC_IGNORE },
+	{ "level",		required_argument, NULL, FC_IGNORE_ARG },
+	{ "start-time-us",	required_argument, NULL, FC_IGNORE_ARG },
+	{ "start-time-cpu-us",	required_argument, NULL, FC_IGNORE_ARG },
+	{ "parent-cpu-time-us",	required_argument, NULL, FC_IGNORE_ARG },
+	{ "help",		no_argument,	   NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Turn the API's configuration into hyve's run options. */
+static int fc_to_run(const struct fc_config *fc, struct vm_config *cfg, struct run_opts *o,
+		     char devopts[][FC_PATH_MAX + 64])
+{
+	int n = 0;
+
+	memset(o, 0, sizeof(*o));
+	cfg->mem_size = (uint64_t)fc->mem_mib << 20;
+	cfg->ncpus = (int)fc->vcpus;
+	cfg->irqchip = cfg->bios_ram = true;
+	o->kernel = fc->kernel;
+	o->initrd = fc->initrd;
+	/* the root drive first: it is /dev/vda, as fc_cmdline's root= says */
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; i < fc->ndrives; i++) {
+			const struct fc_drive *d = &fc->drives[i];
+
+			if (d->root != (pass == 0))
+				continue;
+			if (strchr(d->path, ','))
+				return err_set(-EINVAL, "drive %s: hyve cannot attach a path containing ','",
+					       d->id);
+			snprintf(devopts[n], FC_PATH_MAX + 64, "path=%s%s%s%s", d->path,
+				 d->ro ? ",ro" : "", strlen(d->id) <= 20 ? ",serial=" : "",
+				 strlen(d->id) <= 20 ? d->id : "");
+			snprintf(o->dev[o->ndev].type, sizeof(o->dev[0].type), "virtio-blk");
+			o->dev[o->ndev++].opts = devopts[n++];
+		}
+	if (fc->entropy) {
+		snprintf(o->dev[o->ndev].type, sizeof(o->dev[0].type), "virtio-rng");
+		o->dev[o->ndev++].opts = "";
+	}
+	return 0;
+}
+
+/* Block the termination signals (the API thread inherits the mask). */
+static int block_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+static int cmd_fc(int argc, char **argv, uint64_t t0)
+{
+	const char *sock = "/run/firecracker.socket", *config = NULL, *id = NULL;
+	static char devopts[FC_MAX_DRIVES][FC_PATH_MAX + 64];
+	struct console *con = NULL;
+	struct api *api = NULL;
+	bool no_api = false;
+	char msg[512];
+	int opt, status = VM_ERROR, sfd = -1;
+
+	opterr = 0;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, ":h", fc_options, NULL)) != -1) {
+		switch (opt) {
+		case FC_API_SOCK: sock = optarg; break;
+		case FC_CONFIG: config = optarg; break;
+		case FC_NO_API: no_api = true; break;
+		case FC_ID:
+			if (!*optarg || strlen(optarg) > FC_ID_MAX)
+				return fail("--id: the id must be 1 to 64 characters");
+			id = optarg;
+			break;
+		case FC_VERSION:
+			printf("Firecracker v1.4.0 (hyve %s)\n", HYVE_VERSION);
+			return 0;
+		case FC_IGNORE: case FC_IGNORE_ARG: break;
+		case 'h':
+			fputs(usage_fc, stdout);
+			return 0;
+		case ':':
+			snprintf(msg, sizeof(msg), "option '%s' needs a value (see hyve fc --help)",
+				 argv[optind - 1]);
+			return fail(msg);
+		default:
+			snprintf(msg, sizeof(msg), "unknown option '%s' (see hyve fc --help)",
+				 argv[optind - 1]);
+			return fail(msg);
+		}
+	}
+	if (optind < argc) {
+		snprintf(msg, sizeof(msg), "unexpected argument '%s' (see hyve fc --help)", argv[optind]);
+		return fail(msg);
+	}
+	if (no_api && !config)
+		return fail("--no-api needs --config-file (nothing could configure the VM)");
+
+	install_fatal_handlers();
+	if ((sfd = block_signals()) < 0)
+		return fail("cannot set up signal handling");
+	if (api_open(&api, no_api ? NULL : sock, id) < 0 ||
+	    (config && api_load_config(api, config) < 0) || api_start(api) < 0) {
+		status = fail(err_msg());
+		goto out;
+	}
+	if (console_open(&con, "stdio") < 0) {
+		status = fail(err_msg());
+		goto out;
+	}
+	for (bool first = true;; first = false) {
+		struct vm_config cfg = { 0 };
+		struct run_opts o;
+		struct guest g = { 0 };
+		char *cmdline = NULL;
+		int r = 1;
+
+		if (!(config && first) && (r = api_wait_start(api, sfd)) <= 0) {
+			status = r == 0 ? VM_POWEROFF : fail(err_msg());
+			break;
+		}
+		/* the API thread waits for api_booted(): the configuration is ours */
+		const struct fc_config *fc = api_config(api);
+		cmdline = fc_cmdline(fc, DEFAULT_CMDLINE);
+		if (!cmdline || fc_to_run(fc, &cfg, &o, devopts) < 0 ||
+		    kernel_open(&g.k, fc->kernel, fc->initrd, cmdline, cfg.mem_size) < 0) {
+			api_booted(api, NULL, cmdline ? err_msg() : "out of memory");
+			free(cmdline);
+			if (config && first) {
+				status = fail(err_msg());
+				break;
+			}
+			continue;
+		}
+		o.cmdline = cmdline;
+		g.have_kernel = g.k_open = true;
+		status = run_vm(&cfg, &o, &g, con, api, t0);
+		free(cmdline);
+		if (g.k_open)
+			kernel_close(&g.k);
+		if (status < 0 && !(config && first))
+			continue;	/* told to the client; wait for another InstanceStart */
+		if (status < 0)
+			status = fail(err_msg());
+		else
+			con = NULL;
+		break;
+	}
+out:
+	if (con)
+		console_close(con);
+	api_close(api);
+	if (sfd >= 0)
+		close(sfd);
+	return status;
+}
+
+int hyve_ctl(int argc, char **argv);	/* ctl.c */
 
 int main(int argc, char **argv)
 {
 	uint64_t t0 = mono_ns();
+	char *name = argc > 0 ? basename(argv[0]) : "hyve";
 
+	if (!strcmp(name, "firecracker"))	/* ln -s hyve firecracker */
+		return cmd_fc(argc, argv, t0);
 	if (argc >= 2 && !strcmp(argv[1], "run"))
 		return cmd_run(argc - 1, argv + 1, t0);
+	if (argc >= 2 && !strcmp(argv[1], "fc"))
+		return cmd_fc(argc - 1, argv + 1, t0);
+	if (argc >= 2 && !strcmp(argv[1], "ctl"))
+		return hyve_ctl(argc - 1, argv + 1);
 	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		fputs(usage_top, stdout);
 		fputs("\n", stdout);

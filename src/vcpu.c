@@ -243,7 +243,7 @@ void vm_drain_coalesced(struct vm *vm)
 enum vm_stop vcpu_handle_exit(struct vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->kvm.run;
-	uint64_t t0 = vcpu->vm->cfg.stats ? mono_ns() : 0;
+	uint64_t t0 = vcpu->vm->cfg.stats || vcpu->vm->cfg.timing ? mono_ns() : 0;
 	unsigned reason, slot;
 	enum vm_stop r;
 
@@ -252,10 +252,24 @@ enum vm_stop vcpu_handle_exit(struct vcpu *vcpu)
 	slot = reason < VCPU_NR_EXITS ? reason : VCPU_NR_EXITS;
 	r = (slot < VCPU_NR_EXITS && vcpu_exit_handlers[slot] ?
 	     vcpu_exit_handlers[slot] : exit_unknown)(vcpu);
-	vcpu->exits[slot]++;
+	/* one writer; relaxed stores so the API thread may read them */
+	__atomic_store_n(&vcpu->exits[slot], vcpu->exits[slot] + 1, __ATOMIC_RELAXED);
 	if (t0)
-		vcpu->exit_ns[slot] += mono_ns() - t0;
+		__atomic_store_n(&vcpu->exit_ns[slot], vcpu->exit_ns[slot] + (mono_ns() - t0),
+				 __ATOMIC_RELAXED);
 	return r;
+}
+
+/* vm_pause(): wait outside the guest until resumed or stopping. */
+static void vcpu_park(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->pause_lock);
+	vm->nparked++;
+	pthread_cond_broadcast(&vm->pause_cond);
+	while (vm->pause_req && !vm_stopping(vm))
+		pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
+	vm->nparked--;
+	pthread_mutex_unlock(&vm->pause_lock);
 }
 
 static void *vcpu_thread(void *arg)
@@ -274,8 +288,17 @@ static void *vcpu_thread(void *arg)
 	}
 	if (vcpu->id == 0)
 		vm->first_run_ns = mono_ns();
+	pthread_mutex_lock(&vm->pause_lock);
+	vm->nloop++;
+	pthread_mutex_unlock(&vm->pause_lock);
 	while (!vm_stopping(vm)) {
-		int ret = vmm_vcpu_run(&vcpu->kvm);
+		int ret;
+
+		if (__atomic_load_n(&vm->pause_req, __ATOMIC_ACQUIRE))
+			vcpu_park(vm);
+		if (vm_stopping(vm))
+			break;
+		ret = vmm_vcpu_run(&vcpu->kvm);
 
 		if (ret == -EINTR) {
 			/* A kick; immediate_exit stays set only while stopping. */
@@ -290,6 +313,10 @@ static void *vcpu_thread(void *arg)
 		if (vcpu_handle_exit(vcpu) != VM_RUNNING)
 			break;
 	}
+	pthread_mutex_lock(&vm->pause_lock);
+	vm->nloop--;
+	pthread_cond_broadcast(&vm->pause_cond);	/* a pauser waits for one less */
+	pthread_mutex_unlock(&vm->pause_lock);
 	return NULL;
 }
 

@@ -197,6 +197,9 @@ void vm_request_stop(struct vm *vm, enum vm_stop why, const char *fmt, ...)
 	unlock(&vm->stop_lock, LOCK_VM_STOP);
 	if (!first)
 		return;
+	pthread_mutex_lock(&vm->pause_lock);	/* parked vCPUs see the stop */
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
 	for (int i = 0; i < vm->ncpus; i++)
 		if (!pthread_equal(vm->vcpus[i].thread, pthread_self()))
 			vcpu_kick(&vm->vcpus[i]);
@@ -242,9 +245,11 @@ static int vm_build(struct vm **out, const struct vm_config *cfg, bool kvm)
 	pthread_mutex_init(&vm->stop_lock, NULL);
 	pthread_cond_init(&vm->stop_cond, NULL);
 	pthread_mutex_init(&vm->drain_lock, NULL);
+	pthread_mutex_init(&vm->pause_lock, NULL);
+	pthread_cond_init(&vm->pause_cond, NULL);
 	iobus_init(&vm->pio, "pio", 0x10000, 4);
 	iobus_init(&vm->mmio, "mmio", 0, 8);
-	vm->pio.timing = vm->mmio.timing = cfg->stats;
+	vm->pio.timing = vm->mmio.timing = cfg->stats || cfg->timing;
 
 	if (kvm) {
 		const char *dev = getenv("HYVE_KVM_DEVICE");
@@ -393,6 +398,59 @@ out:
 	if (tfd >= 0)
 		close(tfd);
 	return r;
+}
+
+void vm_pause(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->pause_lock);
+	vm->pause_req = true;
+	pthread_mutex_unlock(&vm->pause_lock);
+	for (int i = 0; i < vm->ncpus; i++)
+		vcpu_kick(&vm->vcpus[i]);
+	pthread_mutex_lock(&vm->pause_lock);
+	while (vm->nparked < vm->nloop && !vm_stopping(vm))
+		pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
+void vm_resume(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->pause_lock);
+	vm->pause_req = false;
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
+bool vm_paused(struct vm *vm)
+{
+	return __atomic_load_n(&vm->pause_req, __ATOMIC_ACQUIRE);
+}
+
+static void vm_visit_bus(const struct iobus *bus, const struct vm_stats_ops *ops, void *arg)
+{
+	const struct io_table *t = iobus_table(bus);
+
+	for (int i = 0; ops->range && i < t->n; i++)
+		ops->range(arg, bus->name, &t->r[i]);
+	if (ops->unclaimed)
+		ops->unclaimed(arg, bus->name, __atomic_load_n(&bus->unclaimed_reads, __ATOMIC_RELAXED),
+			       __atomic_load_n(&bus->unclaimed_writes, __ATOMIC_RELAXED));
+}
+
+void vm_stats_visit(struct vm *vm, const struct vm_stats_ops *ops, void *arg)
+{
+	for (int slot = 0; ops->exit && slot <= VCPU_NR_EXITS; slot++) {
+		uint64_t n = 0, ns = 0;
+
+		for (int i = 0; i < vm->ncpus; i++) {
+			n += __atomic_load_n(&vm->vcpus[i].exits[slot], __ATOMIC_RELAXED);
+			ns += __atomic_load_n(&vm->vcpus[i].exit_ns[slot], __ATOMIC_RELAXED);
+		}
+		if (n)
+			ops->exit(arg, slot < VCPU_NR_EXITS ? vcpu_exit_name(slot) : "OTHER", n, ns);
+	}
+	vm_visit_bus(&vm->pio, ops, arg);
+	vm_visit_bus(&vm->mmio, ops, arg);
 }
 
 static void vm_stats_bus(const struct iobus *bus, FILE *f)

@@ -44,6 +44,7 @@ struct vm_config {
 				   Linux's option-ROM scan reads zeros, not exits */
 	bool strict_io;
 	bool stats;
+	bool timing;		/* measure handler time without --stats (API) */
 	struct console *con;	/* the console, owned by the caller */
 };
 
@@ -121,6 +122,23 @@ void vm_set_pci_bus(struct vm *vm, struct pci_bus *bus);
 
 /* The boot CPU's KVM handle, for a loader to set its registers. */
 struct vmm_vcpu *vm_bsp(struct vm *vm);
+
+/*
+ * Pause: every vCPU leaves KVM_RUN and waits; returns once all have (or the
+ * VM is stopping).  Resume lets them enter the guest again.  Any thread but
+ * a vCPU's; never called from a device handler.
+ */
+void vm_pause(struct vm *vm);
+void vm_resume(struct vm *vm);
+bool vm_paused(struct vm *vm);
+
+/* Statistics for the control plane: called once per counter (any thread). */
+struct vm_stats_ops {
+	void (*exit)(void *arg, const char *reason, uint64_t count, uint64_t ns);
+	void (*range)(void *arg, const char *bus, const struct io_range *r);
+	void (*unclaimed)(void *arg, const char *bus, uint64_t reads, uint64_t writes);
+};
+void vm_stats_visit(struct vm *vm, const struct vm_stats_ops *ops, void *arg);
 
 /*
  * Build / run / tear down (main.c's view).  vm_create builds the whole VM:

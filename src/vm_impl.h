@@ -40,6 +40,12 @@ struct vm {
 	int stop_efd;			/* eventfd: main loop wakes on stop */
 	uint64_t first_run_ns;		/* CLOCK_MONOTONIC at vCPU 0's first KVM_RUN */
 
+	/* pausing (vm_pause): vCPU threads park between KVM_RUNs */
+	pthread_mutex_t pause_lock;
+	pthread_cond_t pause_cond;
+	bool pause_req;
+	int nloop, nparked;		/* threads in the run loop / parked */
+
 	struct { void (*fn)(void *); void *arg; } fini[32];
 	int nfini;
 };
