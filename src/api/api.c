@@ -411,7 +411,12 @@ int api_open(struct api **out, const char *sock, const char *id)
 		api_close(a);
 		return r;
 	}
-	if (sock && (r = api_server_open(&a->srv, sock, 0, handle, tick, a)) < 0) {
+	/* HYVE_API_TIMEOUT=S: the request deadline (tests use a short one) */
+	const char *t = getenv("HYVE_API_TIMEOUT");
+	uint64_t timeout = 0;
+	if (t && *t && (parse_u64(t, &timeout) < 0 || timeout < 1 || timeout > 3600))
+		timeout = 0;
+	if (sock && (r = api_server_open(&a->srv, sock, (unsigned)timeout, handle, tick, a)) < 0) {
 		api_close(a);
 		return r;
 	}
