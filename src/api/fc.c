@@ -712,7 +712,7 @@ void fc_handle(struct fc_state *st, const char *method, const char *path,
 	struct msg m = { buf, sizeof(buf) };
 	bool get = !strcmp(method, "GET"), put = !strcmp(method, "PUT"),
 	     patch = !strcmp(method, "PATCH");
-	const char *id;
+	const char *id = NULL;
 	json_t *b = NULL;
 	int r = 0;
 
