@@ -1,0 +1,186 @@
+#!/bin/sh
+# api-scenarios.sh - the control plane with a real guest (the guest kit):
+# Firecracker's getting-started sequence with curl boots the kit, GET /
+# says Running, PATCH /vm Paused stops a counter the guest prints and
+# Resumed continues it, /hyve/stats and `hyve ctl top` show the UART's
+# exits, `hyve ctl stop` ends hyve, --config-file boots with no API call,
+# `hyve run --api-sock` can be paused and stopped.  TAP output.
+#
+# POSIX sh (busybox in the rig).  Environment: HYVE, KIT (vmlinuz,
+# initrd.img), CURL (default curl).  Needs a /dev/kvm that runs Linux.
+here=$(cd "$(dirname "$0")" && pwd)
+HYVE=${HYVE:-$here/hyve}
+KIT=${KIT:-$here/kit}
+CURL=${CURL:-curl}
+W=$(mktemp -d /tmp/hyve-api.XXXXXX)
+SOCK=$W/fc.sock
+N=0
+FAILED=0
+PID=""
+
+ok() { N=$((N + 1)); echo "ok $N - $1"; }
+notok() { N=$((N + 1)); FAILED=$((FAILED + 1)); echo "not ok $N - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
+cleanup() { [ -z "$PID" ] || kill -9 "$PID" 2>/dev/null; rm -rf "$W"; }
+trap cleanup EXIT
+
+if [ ! -e /dev/kvm ] || [ ! -f "$KIT/vmlinuz" ]; then
+	echo "ok 1 - API scenarios # SKIP no /dev/kvm or no guest kit"
+	echo "1..1"
+	exit 0
+fi
+
+api() {	# METHOD PATH [BODY] -> $CODE, body in $W/body
+	if [ $# -ge 3 ]; then
+		CODE=$("$CURL" -s --max-time 120 --unix-socket "$SOCK" -X "$1" -H 'Content-Type: application/json' \
+			-d "$3" -o "$W/body" -w '%{http_code}' "http://localhost$2")
+	else
+		CODE=$("$CURL" -s --max-time 120 --unix-socket "$SOCK" -X "$1" -o "$W/body" -w '%{http_code}' \
+			"http://localhost$2")
+	fi
+}
+
+# wait_for FILE REGEX SECONDS: until FILE has a line matching REGEX.
+wait_for() {
+	_t=0
+	while [ $_t -lt "$3" ]; do
+		grep -Eq "$2" "$1" 2>/dev/null && return 0
+		sleep 1
+		_t=$((_t + 1))
+	done
+	return 1
+}
+
+last_tick() { grep -o 'tick [0-9]*' "$1" | tail -n 1 | cut -d' ' -f2; }
+
+wait_sock() {
+	_t=0
+	while [ $_t -lt 100 ] && ! "$CURL" -s --max-time 2 --unix-socket "$SOCK" -o /dev/null http://localhost/; do
+		sleep 0.1
+		_t=$((_t + 1))
+	done
+}
+
+# The guest prints "tick N" every second until stopped.
+COUNTER='hyve.run=i=0;while_true;do_echo_tick_$i;i=$((i+1));sleep_1;done'
+truncate -s 16M "$W/rootfs.img"
+
+# ---- Firecracker's getting-started sequence, curl only ----
+"$HYVE" fc --api-sock "$SOCK" --id rig-vm </dev/null >"$W/console" 2>"$W/stderr" &
+PID=$!
+wait_sock
+seq_ok=1
+for step in "PUT /logger {\"log_path\":\"$W/fc.log\",\"level\":\"Debug\",\"show_level\":true}" \
+	"PUT /boot-source {\"kernel_image_path\":\"$KIT/vmlinuz\",\"initrd_path\":\"$KIT/initrd.img\",\"boot_args\":\"console=ttyS0 reboot=k panic=1 quiet $COUNTER\"}" \
+	"PUT /drives/rootfs {\"drive_id\":\"rootfs\",\"path_on_host\":\"$W/rootfs.img\",\"is_root_device\":true,\"is_read_only\":false}" \
+	"PUT /machine-config {\"vcpu_count\":2,\"mem_size_mib\":256}" \
+	"PUT /actions {\"action_type\":\"InstanceStart\"}"; do
+	m=${step%% *}; rest=${step#* }; p=${rest%% *}; b=${rest#* }
+	api "$m" "$p" "$b"
+	[ "$CODE" = 204 ] || { seq_ok=0; notok "getting-started: $m $p" "status $CODE: $(cat "$W/body")"; }
+done
+if [ $seq_ok = 1 ] && wait_for "$W/console" 'tick 2' 300; then
+	ok "getting-started sequence (logger, boot-source, drives, machine-config, InstanceStart) boots the kit"
+else
+	notok "getting-started sequence boots the kit" "console: $(tail -c 300 "$W/console" | tr '\n' '|')" \
+		"stderr: $(cat "$W/stderr")"
+fi
+api GET /
+if [ "$CODE" = 200 ] && grep -q '"state":"Running"' "$W/body"; then ok "GET / says Running"
+else notok "GET / says Running" "$CODE $(cat "$W/body")"; fi
+api PUT /actions '{"action_type":"InstanceStart"}'
+if [ "$CODE" = 400 ] && grep -q 'after starting' "$W/body"; then ok "a second InstanceStart: 400"
+else notok "a second InstanceStart: 400" "$CODE $(cat "$W/body")"; fi
+
+api PATCH /vm '{"state":"Paused"}'
+p_code=$CODE
+a=$(last_tick "$W/console")
+sleep 5
+b=$(last_tick "$W/console")
+api GET /
+if [ "$p_code" = 204 ] && [ "$a" = "$b" ] && grep -q '"state":"Paused"' "$W/body"; then
+	ok "PATCH /vm Paused: the counter stops (tick $a), GET / says Paused"
+else
+	notok "PATCH /vm Paused stops the counter" "status $p_code, tick $a then $b, $(cat "$W/body")"
+fi
+api PATCH /vm '{"state":"Resumed"}'
+if [ "$CODE" = 204 ] && wait_for "$W/console" "tick $((b + 2))" 60; then
+	ok "PATCH /vm Resumed: the counter continues"
+else
+	notok "PATCH /vm Resumed continues the counter" "status $CODE, last tick $(last_tick "$W/console")"
+fi
+
+api GET /hyve/stats
+if [ "$CODE" = 200 ] && grep -q '"IO":{"count":[1-9]' "$W/body" &&
+	grep -Eq '"name":"[^"]*(uart|com1|16550)[^"]*","base":1016,"len":8,"reads":[0-9]+,"writes":[1-9]' "$W/body"; then
+	ok "GET /hyve/stats shows IO exits and the UART's writes"
+else
+	notok "GET /hyve/stats shows IO exits and the UART's writes" "$CODE $(head -c 600 "$W/body")"
+fi
+api GET /hyve/metrics
+if [ "$CODE" = 200 ] && grep -q '^hyve_exits_total{reason="IO"} [1-9]' "$W/body"; then
+	ok "GET /hyve/metrics: Prometheus text with the exits"
+else
+	notok "GET /hyve/metrics" "$CODE $(head -c 300 "$W/body")"
+fi
+"$HYVE" ctl --api-sock "$SOCK" top --count 1 --interval 2 >"$W/top" 2>&1
+if grep -q '^IO ' "$W/top" && grep -Eq '^pio .*0x3f8' "$W/top"; then
+	ok "hyve ctl top shows IO exits per second and the UART range"
+else
+	notok "hyve ctl top" "$(head -c 600 "$W/top" | tr '\n' '|')"
+fi
+if grep -q 'PATCH /vm: 204' "$W/fc.log" 2>/dev/null; then ok "the logger file has the requests"
+else notok "the logger file has the requests" "$(head -c 300 "$W/fc.log" 2>/dev/null)"; fi
+
+"$HYVE" ctl --api-sock "$SOCK" stop --force >"$W/ctl" 2>&1
+c=$?
+wait "$PID"
+s=$?
+PID=""
+if [ $c = 0 ] && [ $s = 1 ] && [ ! -e "$SOCK" ]; then
+	ok "hyve ctl stop --force: hyve stops (status 1), its socket is gone"
+else
+	notok "hyve ctl stop --force" "ctl $c: $(cat "$W/ctl")" "hyve status $s: $(cat "$W/stderr")"
+fi
+
+# ---- --config-file: the same VM, no API call ----
+cat >"$W/vm.json" <<EOF
+{ "boot-source": { "kernel_image_path": "$KIT/vmlinuz", "initrd_path": "$KIT/initrd.img",
+                   "boot_args": "console=ttyS0 quiet hyve.run=echo_config-file-boot-ok" },
+  "drives": [ { "drive_id": "rootfs", "path_on_host": "$W/rootfs.img", "is_root_device": true,
+                "is_read_only": false } ],
+  "machine-config": { "vcpu_count": 1, "mem_size_mib": 256 } }
+EOF
+timeout 400 "$HYVE" fc --no-api --config-file "$W/vm.json" </dev/null >"$W/console2" 2>"$W/stderr2"
+s=$?
+if [ $s = 0 ] && grep -q '^config-file-boot-ok' "$W/console2"; then
+	ok "--config-file boots the VM with no API call (guest ran its command, powered off, status 0)"
+else
+	notok "--config-file boots the VM" "status $s" "console: $(tail -c 300 "$W/console2" | tr '\n' '|')" \
+		"stderr: $(cat "$W/stderr2")"
+fi
+
+# ---- hyve run --api-sock ----
+HYVE_GUEST_KIT=$KIT "$HYVE" run --api-sock "$SOCK" --cmdline "console=ttyS0 quiet $COUNTER" \
+	--kernel "$KIT/vmlinuz" --initrd "$KIT/initrd.img" </dev/null >"$W/console3" 2>"$W/stderr3" &
+PID=$!
+wait_sock
+if wait_for "$W/console3" 'tick 1' 300 && "$HYVE" ctl --api-sock "$SOCK" info >"$W/info" 2>&1 &&
+	grep -q '^state: Running' "$W/info" && "$HYVE" ctl --api-sock "$SOCK" pause &&
+	"$HYVE" ctl --api-sock "$SOCK" info | grep -q '^state: Paused' &&
+	"$HYVE" ctl --api-sock "$SOCK" resume; then
+	ok "hyve run --api-sock: hyve ctl info / pause / resume"
+else
+	notok "hyve run --api-sock: ctl info / pause / resume" "$(cat "$W/info")" "$(cat "$W/stderr3")"
+fi
+"$HYVE" ctl --api-sock "$SOCK" stop --force >/dev/null 2>&1
+wait "$PID"
+s=$?
+PID=""
+if [ $s = 1 ] && grep -q 'stopped through the API' "$W/stderr3"; then
+	ok "hyve run --api-sock: hyve ctl stop --force ends it"
+else
+	notok "hyve run: ctl stop --force" "status $s: $(cat "$W/stderr3")"
+fi
+
+echo "1..$N"
+[ $FAILED = 0 ]
