@@ -24,7 +24,7 @@
 #define CON_MAX_NOTIFY	4
 #define CON_ESCAPE	0x01	/* Ctrl-A */
 
-enum con_kind { CON_STDIO, CON_FILE, CON_NONE, CON_MEMORY };
+enum con_kind { CON_STDIO, CON_FILE, CON_NONE, CON_MEMORY, CON_PTY };
 
 struct console {
 	enum con_kind kind;
@@ -36,6 +36,8 @@ struct console {
 	size_t in_head, in_len;
 	bool escape;			/* last byte typed was Ctrl-A */
 	bool tty;
+	int pty_slave;			/* CON_PTY: held open so the master never hangs up */
+	char desc[64];			/* CON_PTY: "/dev/pts/N" */
 	struct { void (*fn)(void *); void *arg; } notify[CON_MAX_NOTIFY];
 	int nnotify;
 	unsigned long long first_out_ns;	/* 0 until the first byte */
@@ -56,7 +58,7 @@ static struct console *con_alloc(enum con_kind kind)
 	if (!con)
 		return NULL;
 	con->kind = kind;
-	con->in_fd = con->out_fd = -1;
+	con->in_fd = con->out_fd = con->pty_slave = -1;
 	pthread_mutex_init(&con->lock, NULL);
 	return con;
 }
@@ -78,9 +80,50 @@ static int con_raw_tty(struct console *con)
 	return 0;
 }
 
+/*
+ * A new pseudo-terminal: the guest's serial line is its master side, a
+ * client (screen, minicom, a fleet's console proxy) opens the slave.  The
+ * slave is raw (no echo, no newline translation: the guest's tty does
+ * that).  hyve keeps a slave descriptor open itself, so the master reads
+ * nothing rather than hanging up while no client is attached, and output
+ * nobody reads is dropped once the pty's buffer is full.
+ */
+static int con_open_pty(struct console **out)
+{
+	struct console *con = con_alloc(CON_PTY);
+	struct termios tio;
+	int r;
+
+	if (!con)
+		return err_set(-ENOMEM, "out of memory");
+	con->in_fd = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+	if (con->in_fd < 0 || grantpt(con->in_fd) < 0 || unlockpt(con->in_fd) < 0 ||
+	    ptsname_r(con->in_fd, con->desc, sizeof(con->desc)) != 0) {
+		r = err_set(-errno, "--console pty: cannot create a pseudo-terminal: %s", strerror(errno));
+		console_close(con);
+		return r;
+	}
+	con->out_fd = con->in_fd;
+	con->pty_slave = open(con->desc, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (con->pty_slave < 0 || tcgetattr(con->pty_slave, &tio) < 0) {
+		r = err_set(-errno, "--console pty: cannot open %s: %s", con->desc, strerror(errno));
+		console_close(con);
+		return r;
+	}
+	cfmakeraw(&tio);
+	tcsetattr(con->pty_slave, TCSANOW, &tio);
+	*out = con;
+	return 0;
+}
+
+const char *console_describe(struct console *con)
+{
+	return con && con->kind == CON_PTY ? con->desc : NULL;
+}
+
 int console_open(struct console **out, const char *spec)
 {
-	struct console *con;
+	struct console *con = NULL;
 	int r;
 
 	if (!spec || !strcmp(spec, "stdio")) {
@@ -106,12 +149,15 @@ int console_open(struct console **out, const char *spec)
 			console_close(con);
 			return r;
 		}
+	} else if (!strcmp(spec, "pty")) {
+		if ((r = con_open_pty(&con)) < 0)
+			return r;
 	} else if (!strcmp(spec, "none")) {
 		con = con_alloc(CON_NONE);
 		if (!con)
 			return err_set(-ENOMEM, "out of memory");
 	} else {
-		return err_set(-EINVAL, "--console: unknown backend '%s' (stdio, file=PATH or none)",
+		return err_set(-EINVAL, "--console: unknown backend '%s' (stdio, pty, file=PATH or none)",
 			       spec);
 	}
 	*out = con;
@@ -135,21 +181,26 @@ void console_close(struct console *con)
 		console_restore_tty_async();
 	if (con->kind == CON_STDIO && con->in_fd >= 0)
 		fcntl(con->in_fd, F_SETFL, fcntl(con->in_fd, F_GETFL) & ~O_NONBLOCK);
-	if (con->kind == CON_FILE && con->out_fd >= 0)
+	if ((con->kind == CON_FILE || con->kind == CON_PTY) && con->out_fd >= 0)
 		close(con->out_fd);
+	if (con->pty_slave >= 0)
+		close(con->pty_slave);
 	pthread_mutex_destroy(&con->lock);
 	free(con->mem);
 	free(con);
 }
 
-/* Write all of buf to fd; output errors (closed stdout) drop the bytes. */
-static void con_write_all(int fd, const unsigned char *buf, size_t len)
+/*
+ * Write all of buf to fd; output errors (closed stdout) drop the bytes, and
+ * so does a full pty (drop_full): nobody may be reading it.
+ */
+static void con_write_all(int fd, const unsigned char *buf, size_t len, bool drop_full)
 {
 	while (len > 0) {
 		ssize_t n = write(fd, buf, len);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 && errno == EAGAIN) {
+		if (n < 0 && errno == EAGAIN && !drop_full) {
 			usleep(1000);
 			continue;
 		}
@@ -179,7 +230,7 @@ static void con_mem_append(struct console *con, const void *buf, size_t len)
 static void con_flush_locked(struct console *con)
 {
 	if (con->out_len && con->out_fd >= 0)
-		con_write_all(con->out_fd, con->out, con->out_len);
+		con_write_all(con->out_fd, con->out, con->out_len, con->kind == CON_PTY);
 	con->out_len = 0;
 }
 
@@ -289,7 +340,7 @@ void console_mark(struct console *con)
 
 int console_input_fd(struct console *con)
 {
-	return con->kind == CON_STDIO ? con->in_fd : -1;
+	return con->kind == CON_STDIO || con->kind == CON_PTY ? con->in_fd : -1;
 }
 
 int console_input_ready(struct console *con)

@@ -7,7 +7,8 @@
  * loop does so at least every few milliseconds, so no byte waits long).
  *
  * Backends: stdio (stdin in raw mode when it is a tty, with the escape
- * Ctrl-A x to quit), file=PATH (output only), none.
+ * Ctrl-A x to quit), pty (a new pseudo-terminal), file=PATH (output
+ * only), none.
  */
 #ifndef HYVE_CONSOLE_H
 #define HYVE_CONSOLE_H
@@ -16,6 +17,11 @@
 #include <stddef.h>
 
 struct console;
+
+/*
+ * A pty backend's slave path ("/dev/pts/N"), NULL for the others.
+ */
+const char *console_describe(struct console *con);
 
 /* Parse a --console value and open the backend.  Returns 0 or -errno. */
 int console_open(struct console **out, const char *spec);

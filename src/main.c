@@ -69,6 +69,8 @@ static const char usage_run[] =
 "Console:\n"
 "  --console stdio       guest console on stdin/stdout (default); on a terminal,\n"
 "                        type Ctrl-A x to quit, Ctrl-A Ctrl-A to send Ctrl-A\n"
+"  --console pty         a new pseudo-terminal (its path is printed on stderr\n"
+"                        and shown by GET /vm/config); attach with screen etc.\n"
 "  --console file=PATH   guest output to PATH, no input\n"
 "  --console none        discard guest output\n"
 "Control:\n"
@@ -175,10 +177,10 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg, struct run_op
 			cfg->ncpus = (int)v;
 			break;
 		case OPT_CONSOLE:
-			if (strcmp(optarg, "stdio") && strcmp(optarg, "none") &&
+			if (strcmp(optarg, "stdio") && strcmp(optarg, "none") && strcmp(optarg, "pty") &&
 			    (strncmp(optarg, "file=", 5) || !optarg[5])) {
 				snprintf(msg, sizeof(msg),
-					 "--console: unknown backend '%s' (stdio, file=PATH or none)", optarg);
+					 "--console: unknown backend '%s' (stdio, pty, file=PATH or none)", optarg);
 				return fail(msg);
 			}
 			o->console = optarg;
@@ -358,6 +360,7 @@ static int run_vm(struct vm_config *cfg, const struct run_opts *o, struct guest 
 	struct vm *vm = NULL;
 	int status;
 	uint64_t first_out;
+	bool told = false;
 
 	cfg->con = con;
 	cfg->timing = api != NULL;
@@ -376,6 +379,12 @@ static int run_vm(struct vm_config *cfg, const struct run_opts *o, struct guest 
 		if (g->k_open) {	/* in guest RAM now: free the host copy */
 			kernel_close(&g->k);
 			g->k_open = false;
+		}
+		if (r == 0 && console_describe(con) && !told) {	/* once the VM exists */
+			fprintf(stderr, "hyve: console on %s\n", console_describe(con));
+			if (api)
+				api_set_console(api, console_describe(con));
+			told = true;
 		}
 		if (r == 0 && api)
 			api_booted(api, vm, NULL);
