@@ -20,6 +20,8 @@
 #include <unistd.h>
 #include "util.h"
 
+int hyve_ctl(int argc, char **argv);
+
 #define RESP_MAX (16u << 20)
 
 static const char usage_ctl[] =
@@ -190,7 +192,39 @@ static void print_json(json_t *o)
 struct row {
 	char key[96];
 	double rate, us;	/* per second; mean handler time */
+	double p50, p99;	/* handler time percentiles (us, log2 bucket bounds) */
 };
+
+/*
+ * Percentiles of the accesses between two samples from their log2
+ * histograms (bucket b: [2^b, 2^(b+1)) ns): the upper bound of the bucket
+ * holding the p-th access, so within a factor of two above the truth.
+ */
+static void percentiles(const json_t *cur, const json_t *prev, struct row *row)
+{
+	uint64_t d[64] = { 0 }, total = 0, acc = 0;
+	size_t n = json_array_size(cur);
+	int got50 = 0;
+
+	for (size_t b = 0; b < n && b < 64; b++) {
+		uint64_t c = (uint64_t)json_integer_value(json_array_get(cur, b));
+		uint64_t p = (uint64_t)json_integer_value(json_array_get(prev, b));
+		d[b] = c >= p ? c - p : 0;
+		total += d[b];
+	}
+	row->p50 = row->p99 = 0;
+	for (size_t b = 0; b < n && b < 64 && total; b++) {
+		acc += d[b];
+		if (!got50 && acc * 2 >= total) {
+			row->p50 = (double)(2ULL << b) / 1e3;
+			got50 = 1;
+		}
+		if (acc * 100 >= total * 99) {
+			row->p99 = (double)(2ULL << b) / 1e3;
+			break;
+		}
+	}
+}
 
 static int by_rate(const void *a, const void *b)
 {
@@ -218,7 +252,9 @@ static int exit_rows(const json_t *prev, const json_t *cur, double dt, struct ro
 			continue;
 		snprintf(rows[n].key, sizeof(rows[n].key), "%s", k);
 		rows[n].rate = dc / dt;
-		rows[n++].us = dn / 1e3 / dc;
+		rows[n].us = dn / 1e3 / dc;
+		percentiles(json_object_get(v, "hist_log2_ns"), json_object_get(p, "hist_log2_ns"), &rows[n]);
+		n++;
 	}
 	return n;
 }
@@ -231,13 +267,14 @@ static int range_rows(const json_t *prev, const json_t *cur, double dt, struct r
 
 	json_array_foreach(json_object_get(cur, "ranges"), i, v) {
 		uint64_t acc = jget(v, "reads") + jget(v, "writes"), ns = jget(v, "ns");
-		json_t *p;
+		json_t *p, *ph = NULL;
 
 		json_array_foreach(pr, j, p)
 			if (jget(p, "base") == jget(v, "base") &&
 			    json_equal(json_object_get(p, "bus"), json_object_get(v, "bus"))) {
 				acc -= jget(p, "reads") + jget(p, "writes");
 				ns -= jget(p, "ns");
+				ph = json_object_get(p, "hist_log2_ns");
 				break;
 			}
 		if (n == max || !acc)
@@ -247,7 +284,9 @@ static int range_rows(const json_t *prev, const json_t *cur, double dt, struct r
 			 json_string_value(json_object_get(v, "name")),
 			 (unsigned long long)jget(v, "base"));
 		rows[n].rate = acc / dt;
-		rows[n++].us = ns / 1e3 / acc;
+		rows[n].us = ns / 1e3 / acc;
+		percentiles(json_object_get(v, "hist_log2_ns"), ph, &rows[n]);
+		n++;
 	}
 	return n;
 }
@@ -289,11 +328,13 @@ static int cmd_top(const char *sock, int argc, char **argv, bool json)
 			if (json) {
 				json_t *o = json_object(), *a = json_array(), *b = json_array();
 				for (int i = 0; i < ne; i++)
-					json_array_append_new(a, json_pack("{s:s, s:f, s:f}", "reason", ex[i].key,
-						"per_s", ex[i].rate, "mean_us", ex[i].us));
+					json_array_append_new(a, json_pack("{s:s, s:f, s:f, s:f, s:f}", "reason",
+						ex[i].key, "per_s", ex[i].rate, "mean_us", ex[i].us,
+						"p50_us", ex[i].p50, "p99_us", ex[i].p99));
 				for (int i = 0; i < nr; i++)
-					json_array_append_new(b, json_pack("{s:s, s:f, s:f}", "range", rg[i].key,
-						"per_s", rg[i].rate, "mean_us", rg[i].us));
+					json_array_append_new(b, json_pack("{s:s, s:f, s:f, s:f, s:f}", "range",
+						rg[i].key, "per_s", rg[i].rate, "mean_us", rg[i].us,
+						"p50_us", rg[i].p50, "p99_us", rg[i].p99));
 				json_object_set_new(o, "exits", a);
 				json_object_set_new(o, "ranges", b);
 				char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -303,14 +344,18 @@ static int cmd_top(const char *sock, int argc, char **argv, bool json)
 			} else {
 				if (tty)
 					fputs("\033[H\033[2J", stdout);
-				printf("hyve top - %s - every %llus\n\n%-24s %12s %12s\n",
+				printf("hyve top - %s - every %llus (handler time in us; p50/p99: log2 bucket bounds)\n\n"
+				       "%-24s %12s %10s %10s %10s\n",
 				       json_string_value(json_object_get(cur, "state")),
-				       (unsigned long long)interval, "EXIT REASON", "PER SEC", "MEAN US");
+				       (unsigned long long)interval, "EXIT REASON", "PER SEC", "MEAN", "P50", "P99");
 				for (int i = 0; i < ne; i++)
-					printf("%-24s %12.0f %12.2f\n", ex[i].key, ex[i].rate, ex[i].us);
-				printf("\n%-40s %12s %12s\n", "RANGE (bus name base)", "PER SEC", "MEAN US");
+					printf("%-24s %12.0f %10.2f %10.2f %10.2f\n", ex[i].key, ex[i].rate,
+					       ex[i].us, ex[i].p50, ex[i].p99);
+				printf("\n%-40s %12s %10s %10s %10s\n", "RANGE (bus name base)", "PER SEC",
+				       "MEAN", "P50", "P99");
 				for (int i = 0; i < nr && i < 20; i++)
-					printf("%-40s %12.0f %12.2f\n", rg[i].key, rg[i].rate, rg[i].us);
+					printf("%-40s %12.0f %10.2f %10.2f %10.2f\n", rg[i].key, rg[i].rate,
+					       rg[i].us, rg[i].p50, rg[i].p99);
 				if (!tty)
 					putchar('\n');
 			}

@@ -199,8 +199,12 @@ int iobus_access(struct iobus *bus, bool write, uint64_t addr, unsigned size,
 		t0 = mono_ns();
 	v = write ? (*val & io_mask(size)) : 0;
 	ret = r->fn(r->arg, write, addr - r->base, size, &v);
-	if (bus->timing)
-		__atomic_fetch_add(&r->ns, mono_ns() - t0, __ATOMIC_RELAXED);
+	if (bus->timing) {
+		uint64_t dt = mono_ns() - t0;
+
+		__atomic_fetch_add(&r->ns, dt, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&r->hist[io_hist_bucket(dt)], 1, __ATOMIC_RELAXED);
+	}
 	if (ret < 0)
 		goto unclaimed;
 	__atomic_fetch_add(write ? &r->writes : &r->reads, 1, __ATOMIC_RELAXED);

@@ -21,6 +21,8 @@
 #include <stdint.h>
 #include <pthread.h>
 
+#define IO_HIST_BUCKETS 32	/* 1 ns .. 2 s and more, powers of two */
+
 #define IO_READ  0x1	/* range accepts IN / MMIO reads */
 #define IO_WRITE 0x2	/* range accepts OUT / MMIO writes */
 
@@ -45,7 +47,15 @@ struct io_range {
 	/* statistics, updated with relaxed atomics */
 	uint64_t reads, writes;
 	uint64_t ns;		/* time spent in the handler (with timing on) */
+	uint64_t hist[IO_HIST_BUCKETS];	/* handler times: bucket b holds [2^b, 2^(b+1)) ns */
 };
+
+/* The log2 histogram bucket of a duration in ns (0 and 1 ns: bucket 0). */
+static inline unsigned io_hist_bucket(uint64_t ns)
+{
+	unsigned b = ns > 1 ? 63 - (unsigned)__builtin_clzll(ns) : 0;
+	return b < IO_HIST_BUCKETS ? b : IO_HIST_BUCKETS - 1;
+}
 
 #define IOBUS_NSEEN 16
 

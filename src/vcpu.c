@@ -254,9 +254,13 @@ enum vm_stop vcpu_handle_exit(struct vcpu *vcpu)
 	     vcpu_exit_handlers[slot] : exit_unknown)(vcpu);
 	/* one writer; relaxed stores so the API thread may read them */
 	__atomic_store_n(&vcpu->exits[slot], vcpu->exits[slot] + 1, __ATOMIC_RELAXED);
-	if (t0)
-		__atomic_store_n(&vcpu->exit_ns[slot], vcpu->exit_ns[slot] + (mono_ns() - t0),
-				 __ATOMIC_RELAXED);
+	if (t0) {
+		uint64_t dt = mono_ns() - t0;
+		uint64_t *h = &vcpu->exit_hist[slot][io_hist_bucket(dt)];
+
+		__atomic_store_n(&vcpu->exit_ns[slot], vcpu->exit_ns[slot] + dt, __ATOMIC_RELAXED);
+		__atomic_store_n(h, *h + 1, __ATOMIC_RELAXED);
+	}
 	return r;
 }
 

@@ -22,6 +22,7 @@ struct vcpu {
 	/* per-vCPU statistics: no sharing on the hot path */
 	uint64_t exits[VCPU_NR_EXITS + 1];	/* last slot: unknown reasons */
 	uint64_t exit_ns[VCPU_NR_EXITS + 1];
+	uint64_t exit_hist[VCPU_NR_EXITS + 1][IO_HIST_BUCKETS];	/* handler time, log2 ns */
 };
 
 /*

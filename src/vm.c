@@ -440,14 +440,17 @@ static void vm_visit_bus(const struct iobus *bus, const struct vm_stats_ops *ops
 void vm_stats_visit(struct vm *vm, const struct vm_stats_ops *ops, void *arg)
 {
 	for (int slot = 0; ops->exit && slot <= VCPU_NR_EXITS; slot++) {
-		uint64_t n = 0, ns = 0;
+		uint64_t n = 0, ns = 0, hist[IO_HIST_BUCKETS] = { 0 };
 
 		for (int i = 0; i < vm->ncpus; i++) {
 			n += __atomic_load_n(&vm->vcpus[i].exits[slot], __ATOMIC_RELAXED);
 			ns += __atomic_load_n(&vm->vcpus[i].exit_ns[slot], __ATOMIC_RELAXED);
+			for (int b = 0; b < IO_HIST_BUCKETS; b++)
+				hist[b] += __atomic_load_n(&vm->vcpus[i].exit_hist[slot][b],
+							   __ATOMIC_RELAXED);
 		}
 		if (n)
-			ops->exit(arg, slot < VCPU_NR_EXITS ? vcpu_exit_name(slot) : "OTHER", n, ns);
+			ops->exit(arg, slot < VCPU_NR_EXITS ? vcpu_exit_name(slot) : "OTHER", n, ns, hist);
 	}
 	vm_visit_bus(&vm->pio, ops, arg);
 	vm_visit_bus(&vm->mmio, ops, arg);

@@ -134,7 +134,8 @@ bool vm_paused(struct vm *vm);
 
 /* Statistics for the control plane: called once per counter (any thread). */
 struct vm_stats_ops {
-	void (*exit)(void *arg, const char *reason, uint64_t count, uint64_t ns);
+	void (*exit)(void *arg, const char *reason, uint64_t count, uint64_t ns,
+		     const uint64_t hist[IO_HIST_BUCKETS]);
 	void (*range)(void *arg, const char *bus, const struct io_range *r);
 	void (*unclaimed)(void *arg, const char *bus, uint64_t reads, uint64_t writes);
 };

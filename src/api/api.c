@@ -109,21 +109,37 @@ struct stats_json {
 	json_t *exits, *ranges, *unclaimed;
 };
 
-static void sj_exit(void *arg, const char *reason, uint64_t count, uint64_t ns)
+/* A log2 histogram as an array, up to its last non-empty bucket. */
+static json_t *hist_json(const uint64_t *h)
+{
+	json_t *a = json_array();
+	int last = -1;
+
+	for (int b = 0; b < IO_HIST_BUCKETS; b++)
+		if (__atomic_load_n(&h[b], __ATOMIC_RELAXED))
+			last = b;
+	for (int b = 0; b <= last; b++)
+		json_array_append_new(a, json_integer((json_int_t)__atomic_load_n(&h[b], __ATOMIC_RELAXED)));
+	return a;
+}
+
+static void sj_exit(void *arg, const char *reason, uint64_t count, uint64_t ns,
+		    const uint64_t hist[IO_HIST_BUCKETS])
 {
 	struct stats_json *s = arg;
-	json_object_set_new(s->exits, reason, json_pack("{s:I, s:I}", "count", (json_int_t)count,
-							 "ns", (json_int_t)ns));
+	json_object_set_new(s->exits, reason, json_pack("{s:I, s:I, s:o}", "count", (json_int_t)count,
+							 "ns", (json_int_t)ns, "hist_log2_ns", hist_json(hist)));
 }
 
 static void sj_range(void *arg, const char *bus, const struct io_range *r)
 {
 	struct stats_json *s = arg;
-	json_array_append_new(s->ranges, json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I}",
+	json_array_append_new(s->ranges, json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:o}",
 		"bus", bus, "name", r->name, "base", (json_int_t)r->base, "len", (json_int_t)r->len,
 		"reads", (json_int_t)__atomic_load_n(&r->reads, __ATOMIC_RELAXED),
 		"writes", (json_int_t)__atomic_load_n(&r->writes, __ATOMIC_RELAXED),
-		"ns", (json_int_t)__atomic_load_n(&r->ns, __ATOMIC_RELAXED)));
+		"ns", (json_int_t)__atomic_load_n(&r->ns, __ATOMIC_RELAXED),
+		"hist_log2_ns", hist_json(r->hist)));
 }
 
 static void sj_unclaimed(void *arg, const char *bus, uint64_t reads, uint64_t writes)
@@ -169,7 +185,8 @@ static void prom_label(FILE *f, const char *s)
 	}
 }
 
-static void pm_exit(void *arg, const char *reason, uint64_t count, uint64_t ns)
+static void pm_exit(void *arg, const char *reason, uint64_t count, uint64_t ns,
+		    const uint64_t hist[IO_HIST_BUCKETS])
 {
 	FILE *f = ((struct prom *)arg)->f;
 	fprintf(f, "hyve_exits_total{reason=\"%s\"} %llu\n", reason, (unsigned long long)count);
