@@ -400,6 +400,20 @@ out:
 	return r;
 }
 
+void vm_set_power_button(struct vm *vm, void (*fn)(void *arg), void *arg)
+{
+	vm->power_button.fn = fn;
+	vm->power_button.arg = arg;
+}
+
+int vm_power_button(struct vm *vm)
+{
+	if (!vm->power_button.fn || !vm->cfg.irqchip)
+		return -ENOTSUP;
+	vm->power_button.fn(vm->power_button.arg);
+	return 0;
+}
+
 void vm_pause(struct vm *vm)
 {
 	pthread_mutex_lock(&vm->pause_lock);

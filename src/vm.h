@@ -128,6 +128,13 @@ struct vmm_vcpu *vm_bsp(struct vm *vm);
  * VM is stopping).  Resume lets them enter the guest again.  Any thread but
  * a vCPU's; never called from a device handler.
  */
+/*
+ * The guest-visible power button (the ACPI device registers it): press it.
+ * -ENOTSUP when the machine has none (raw images).  Any thread.
+ */
+int vm_power_button(struct vm *vm);
+void vm_set_power_button(struct vm *vm, void (*fn)(void *arg), void *arg);
+
 void vm_pause(struct vm *vm);
 void vm_resume(struct vm *vm);
 bool vm_paused(struct vm *vm);

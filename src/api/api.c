@@ -331,8 +331,16 @@ static void do_action(struct api *a, struct fc_reply *r)
 			if (write(a->efd, &one, sizeof(one)) < 0) {}
 			break;
 		}
-		/* no guest-visible power button yet: a graceful stop is a hard one */
-		vm_request_stop(a->vm, VM_ERROR, "stopped through the API");
+		/*
+		 * Graceful: press the ACPI power button and give the guest
+		 * timeout_s to power off (tick() stops it after that).
+		 */
+		if (r->force || r->timeout_s == 0 || vm_power_button(a->vm) < 0) {
+			vm_request_stop(a->vm, VM_ERROR, "stopped through the API");
+		} else {
+			a->stop_deadline = mono_ns() + r->timeout_s * 1000000000ULL;
+			api_log(a, "power button pressed; hard stop in %u s", r->timeout_s);
+		}
 		break;
 	case FC_ACT_RESET:
 		if (!a->vm) {

@@ -280,10 +280,10 @@ static void build_fadt(struct out *o, long at, uint64_t facs, uint64_t dsdt)
 		.century = 0,		/* no RTC century register claimed */
 		.iapc_boot_arch = ACPI_IAPC_LEGACY_DEVICES | ACPI_IAPC_8042 |
 				  ACPI_IAPC_NO_VGA,
-		/* no fixed-feature buttons: nothing could press them yet */
+		/* a fixed-feature power button (acpi_pm.c, pressed by a
+		   graceful stop); no sleep button */
 		.flags = ACPI_FADT_WBINVD | ACPI_FADT_PROC_C1 |
-			 ACPI_FADT_PWR_BUTTON | ACPI_FADT_SLP_BUTTON |
-			 ACPI_FADT_RESET_REG_SUP,
+			 ACPI_FADT_SLP_BUTTON | ACPI_FADT_RESET_REG_SUP,
 		.reset_reg = gas_io(ACPI_RESET_PORT, 1, 1),
 		.reset_value = ACPI_RESET_VALUE,
 		.minor_version = FADT_MINOR,

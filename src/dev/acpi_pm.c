@@ -2,9 +2,9 @@
  * acpi_pm.c - the ACPI PM1a event and control register blocks (fixed
  * hardware, not hardware-reduced ACPI), what Linux needs to power off.
  *
- *  - PM1_STS (0x600): write 1 to clear.  Nothing in hyve raises a status
- *    bit yet (no PM timer, no buttons, no RTC alarm, no SCI wired), so it
- *    reads 0; the write-1-to-clear logic is there for when something does.
+ *  - PM1_STS (0x600): write 1 to clear.  The power button sets PWRBTN_STS
+ *    (a graceful stop through the API); the SCI (IRQ 9, level) is asserted
+ *    while any status bit is set whose enable bit is set too.
  *  - PM1_EN (0x602): read/write for the defined enable bits.  ACPICA sets
  *    GBL_EN and RTC_EN and reads them back: a bit that does not stick
  *    makes it log "No response from Global Lock hardware" or "Could not
@@ -41,8 +41,21 @@ struct acpi_pm {
 	uint16_t sts, en, cnt;
 	void (*poweroff)(void *arg);
 	void *arg;
+	void (*sci)(void *arg, bool level);
+	void *sci_arg;
+	bool sci_level;
 };
 DEV_MODEL_LOCK_FIRST(struct acpi_pm);
+
+/* Follow (STS & EN) on the SCI line; lock held. */
+static void update_sci(struct acpi_pm *pm)
+{
+	bool level = (pm->sts & pm->en & EN_BITS) != 0;
+
+	if (level != pm->sci_level && pm->sci)
+		pm->sci(pm->sci_arg, level);
+	pm->sci_level = level;
+}
 
 static uint64_t get_bytes(uint64_t reg, uint64_t offset, unsigned size)
 {
@@ -80,6 +93,7 @@ int acpi_pm_evt_io(void *arg, bool write, uint64_t offset, unsigned size,
 		if (wmask >> 16)
 			pm->en = (uint16_t)((pm->en & ~(wmask >> 16)) |
 					    ((v >> 16) & EN_BITS));
+		update_sci(pm);
 	} else {
 		*val = get_bytes(pm->sts | (uint32_t)pm->en << 16, offset, size);
 	}
@@ -128,9 +142,41 @@ int acpi_pm_create(struct acpi_pm **out, void (*poweroff)(void *arg),
 	return 0;
 }
 
+void acpi_pm_set_sci(struct acpi_pm *pm, void (*sci)(void *arg, bool level), void *arg)
+{
+	lock(&pm->lock, LOCK_DEVICE);
+	pm->sci = sci;
+	pm->sci_arg = arg;
+	unlock(&pm->lock, LOCK_DEVICE);
+}
+
+void acpi_pm_power_button(struct acpi_pm *pm)
+{
+	lock(&pm->lock, LOCK_DEVICE);
+	pm->sts |= PM1_PWRBTN;
+	update_sci(pm);
+	unlock(&pm->lock, LOCK_DEVICE);
+}
+
+static void acpi_pm_vm_sci(void *arg, bool level)
+{
+	vm_irq_line(arg, ACPI_SCI_IRQ, level);
+}
+
+static void acpi_pm_vm_button(void *arg)
+{
+	acpi_pm_power_button(arg);
+}
+
 static int acpi_pm_new(struct vm *vm, void **dev)
 {
-	return acpi_pm_create((struct acpi_pm **)dev, dev_vm_poweroff, vm);
+	int r = acpi_pm_create((struct acpi_pm **)dev, dev_vm_poweroff, vm);
+
+	if (r == 0) {	/* the SCI, and the power button a graceful stop presses */
+		acpi_pm_set_sci(*dev, acpi_pm_vm_sci, vm);
+		vm_set_power_button(vm, acpi_pm_vm_button, *dev);
+	}
+	return r;
 }
 
 DEVICE(acpi_pm, .level = DEV_LEVEL_DEV, .create = acpi_pm_new, .destroy = dev_model_free,

@@ -41,6 +41,14 @@ int acpi_pm_create(struct acpi_pm **out, void (*poweroff)(void *arg),
 static inline void acpi_pm_destroy(struct acpi_pm *pm) { dev_model_free(pm); }
 
 /*
+ * The SCI: sci(arg, level) is called, with the device lock held, whenever
+ * (PM1_STS & PM1_EN) changes between zero and non-zero.
+ */
+void acpi_pm_set_sci(struct acpi_pm *pm, void (*sci)(void *arg, bool level), void *arg);
+/* Press the fixed-feature power button: PWRBTN_STS, and the SCI if enabled. */
+void acpi_pm_power_button(struct acpi_pm *pm);
+
+/*
  * Port handlers (io_handler_fn); arg is the struct acpi_pm.  evt covers
  * the 4-byte PM1a_EVT_BLK (PM1_STS at 0, PM1_EN at 2), cnt the 2-byte
  * PM1a_CNT_BLK.  Any width at any offset inside the block works byte by
