@@ -10,6 +10,11 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
@@ -24,7 +29,9 @@
 #define CON_MAX_NOTIFY	4
 #define CON_ESCAPE	0x01	/* Ctrl-A */
 
-enum con_kind { CON_STDIO, CON_FILE, CON_NONE, CON_MEMORY, CON_PTY };
+enum con_kind { CON_STDIO, CON_FILE, CON_NONE, CON_MEMORY, CON_PTY, CON_SOCKET };
+
+#define CON_RING_SIZE	(64 * 1024)	/* socket: output kept while detached */
 
 struct console {
 	enum con_kind kind;
@@ -37,7 +44,11 @@ struct console {
 	bool escape;			/* last byte typed was Ctrl-A */
 	bool tty;
 	int pty_slave;			/* CON_PTY: held open so the master never hangs up */
-	char desc[64];			/* CON_PTY: "/dev/pts/N" */
+	char desc[128];			/* CON_PTY: "/dev/pts/N"; CON_SOCKET: the path */
+	/* CON_SOCKET: in_fd is an epoll set of the listening socket and the client */
+	int listen_fd, client_fd;
+	unsigned char *ring;		/* output while nobody is attached (last 64 KiB) */
+	size_t ring_head, ring_len;
 	struct { void (*fn)(void *); void *arg; } notify[CON_MAX_NOTIFY];
 	int nnotify;
 	unsigned long long first_out_ns;	/* 0 until the first byte */
@@ -45,6 +56,8 @@ struct console {
 	char *mem;
 	size_t mem_len, mem_cap;
 };
+
+static void con_write_all(int fd, const unsigned char *buf, size_t len, bool drop_full);
 
 /* The saved terminal, for console_restore_tty_async(). */
 static struct termios con_saved_tio;
@@ -58,7 +71,7 @@ static struct console *con_alloc(enum con_kind kind)
 	if (!con)
 		return NULL;
 	con->kind = kind;
-	con->in_fd = con->out_fd = con->pty_slave = -1;
+	con->in_fd = con->out_fd = con->pty_slave = con->listen_fd = con->client_fd = -1;
 	pthread_mutex_init(&con->lock, NULL);
 	return con;
 }
@@ -118,7 +131,116 @@ static int con_open_pty(struct console **out)
 
 const char *console_describe(struct console *con)
 {
-	return con && con->kind == CON_PTY ? con->desc : NULL;
+	return con && (con->kind == CON_PTY || con->kind == CON_SOCKET) ? con->desc : NULL;
+}
+
+/*
+ * socket=PATH: a Unix socket one client at a time attaches to (socat,
+ * a fleet's console proxy) and detaches from without stopping the VM.
+ * Output while nobody is attached goes into a ring of the last 64 KiB,
+ * sent to the next client when it attaches.  A second client while one is
+ * attached is turned away.  The main loop polls one fd: an epoll set
+ * holding the listening socket and the client.
+ */
+static int con_open_socket(struct console **out, const char *path)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct console *con;
+	struct stat st;
+	int r;
+
+	if (strlen(path) >= sizeof(a.sun_path))
+		return err_set(-ENAMETOOLONG, "--console socket=%s: the path is longer than %zu bytes",
+			       path, sizeof(a.sun_path) - 1);
+	if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode))
+		return err_set(-EEXIST, "--console socket=%s: the path exists and is not a socket", path);
+	memcpy(a.sun_path, path, strlen(path) + 1);
+	if (lstat(path, &st) == 0) {	/* replace a stale socket, not a live one */
+		int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		bool live = probe >= 0 && connect(probe, (struct sockaddr *)&a, sizeof(a)) == 0;
+
+		if (probe >= 0)
+			close(probe);
+		if (live)
+			return err_set(-EADDRINUSE, "--console socket=%s: in use by another process", path);
+	}
+	if (!(con = con_alloc(CON_SOCKET)) || !(con->ring = malloc(CON_RING_SIZE))) {
+		console_close(con);
+		return err_set(-ENOMEM, "out of memory");
+	}
+	snprintf(con->desc, sizeof(con->desc), "%s", path);
+	unlink(path);		/* a stale socket from an earlier run */
+	con->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	con->in_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (con->listen_fd < 0 || con->in_fd < 0 || fchmod(con->listen_fd, 0600) < 0 ||
+	    bind(con->listen_fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    listen(con->listen_fd, 4) < 0 ||
+	    (ev.data.fd = con->listen_fd, epoll_ctl(con->in_fd, EPOLL_CTL_ADD, con->listen_fd, &ev)) < 0) {
+		r = err_set(-errno, "--console socket=%s: %s", path, strerror(errno));
+		con->desc[0] = '\0';	/* not ours to unlink */
+		console_close(con);
+		return r;
+	}
+	*out = con;
+	return 0;
+}
+
+/* Keep bytes for the next client (lock held): the ring keeps the newest. */
+static void con_ring_put(struct console *con, const unsigned char *buf, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		con->ring[(con->ring_head + con->ring_len) % CON_RING_SIZE] = buf[i];
+		if (con->ring_len < CON_RING_SIZE)
+			con->ring_len++;
+		else
+			con->ring_head = (con->ring_head + 1) % CON_RING_SIZE;
+	}
+}
+
+static void con_detach(struct console *con)
+{
+	epoll_ctl(con->in_fd, EPOLL_CTL_DEL, con->client_fd, NULL);
+	close(con->client_fd);
+	con->client_fd = con->out_fd = -1;
+}
+
+/* The listening socket is ready: attach a client, or turn it away. */
+static void con_accept(struct console *con)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	int fd = accept4(con->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+	if (fd < 0)
+		return;
+	lock(&con->lock, LOCK_CONSOLE);
+	if (con->client_fd >= 0) {
+		static const char busy[] = "hyve: another client is attached to this console\r\n";
+		unlock(&con->lock, LOCK_CONSOLE);
+		if (write(fd, busy, sizeof(busy) - 1) < 0) {
+			/* it is going away anyway */
+		}
+		close(fd);
+		return;
+	}
+	ev.data.fd = fd;
+	if (epoll_ctl(con->in_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		unlock(&con->lock, LOCK_CONSOLE);
+		close(fd);
+		return;
+	}
+	con->client_fd = con->out_fd = fd;
+	/* what the guest said while nobody listened, oldest first */
+	while (con->ring_len) {
+		size_t n = CON_RING_SIZE - con->ring_head;
+		if (n > con->ring_len)
+			n = con->ring_len;
+		con_write_all(fd, con->ring + con->ring_head, n, true);
+		con->ring_head = (con->ring_head + n) % CON_RING_SIZE;
+		con->ring_len -= n;
+	}
+	con->ring_head = 0;
+	unlock(&con->lock, LOCK_CONSOLE);
 }
 
 int console_open(struct console **out, const char *spec)
@@ -149,6 +271,9 @@ int console_open(struct console **out, const char *spec)
 			console_close(con);
 			return r;
 		}
+	} else if (!strncmp(spec, "socket=", 7) && spec[7]) {
+		if ((r = con_open_socket(&con, spec + 7)) < 0)
+			return r;
 	} else if (!strcmp(spec, "pty")) {
 		if ((r = con_open_pty(&con)) < 0)
 			return r;
@@ -157,7 +282,7 @@ int console_open(struct console **out, const char *spec)
 		if (!con)
 			return err_set(-ENOMEM, "out of memory");
 	} else {
-		return err_set(-EINVAL, "--console: unknown backend '%s' (stdio, pty, file=PATH or none)",
+		return err_set(-EINVAL, "--console: unknown backend '%s' (stdio, pty, socket=PATH, file=PATH or none)",
 			       spec);
 	}
 	*out = con;
@@ -185,6 +310,17 @@ void console_close(struct console *con)
 		close(con->out_fd);
 	if (con->pty_slave >= 0)
 		close(con->pty_slave);
+	if (con->kind == CON_SOCKET) {
+		if (con->client_fd >= 0)
+			close(con->client_fd);
+		if (con->listen_fd >= 0)
+			close(con->listen_fd);
+		if (con->in_fd >= 0)
+			close(con->in_fd);
+		if (con->desc[0])
+			unlink(con->desc);
+		free(con->ring);
+	}
 	pthread_mutex_destroy(&con->lock);
 	free(con->mem);
 	free(con);
@@ -229,8 +365,11 @@ static void con_mem_append(struct console *con, const void *buf, size_t len)
 /* Called with con->lock held. */
 static void con_flush_locked(struct console *con)
 {
-	if (con->out_len && con->out_fd >= 0)
-		con_write_all(con->out_fd, con->out, con->out_len, con->kind == CON_PTY);
+	if (con->kind == CON_SOCKET && con->client_fd < 0)
+		con_ring_put(con, con->out, con->out_len);
+	else if (con->out_len && con->out_fd >= 0)
+		con_write_all(con->out_fd, con->out, con->out_len,
+			      con->kind == CON_PTY || con->kind == CON_SOCKET);
 	con->out_len = 0;
 }
 
@@ -340,7 +479,8 @@ void console_mark(struct console *con)
 
 int console_input_fd(struct console *con)
 {
-	return con->kind == CON_STDIO || con->kind == CON_PTY ? con->in_fd : -1;
+	return con->kind == CON_STDIO || con->kind == CON_PTY || con->kind == CON_SOCKET ?
+	       con->in_fd : -1;
 }
 
 int console_input_ready(struct console *con)
@@ -350,15 +490,33 @@ int console_input_ready(struct console *con)
 	int quit = 0;
 	ssize_t n;
 
+	int rfd = con->in_fd;
+
+	if (con->kind == CON_SOCKET) {
+		struct epoll_event ev[2];
+		int ne = epoll_wait(con->in_fd, ev, 2, 0);
+
+		for (int i = 0; i < ne; i++)
+			if (ev[i].data.fd == con->listen_fd)
+				con_accept(con);
+		rfd = con->client_fd;
+	}
 	/* Leave room: do not read more than the guest has room to take. */
 	lock(&con->lock, LOCK_CONSOLE);
 	size_t room = CON_IN_SIZE - con->in_len;
 	unlock(&con->lock, LOCK_CONSOLE);
-	if (room == 0 || con->in_fd < 0)
+	if (room == 0 || rfd < 0)
 		return 0;
-	n = read(con->in_fd, buf, room < sizeof(buf) ? room : sizeof(buf));
-	if (n == 0) {			/* EOF: stop polling stdin */
-		con->in_fd = -1;
+	n = read(rfd, buf, room < sizeof(buf) ? room : sizeof(buf));
+	if (n == 0 || (n < 0 && con->kind == CON_SOCKET && errno != EAGAIN && errno != EINTR)) {
+		if (con->kind == CON_SOCKET) {	/* the client detached */
+			lock(&con->lock, LOCK_CONSOLE);
+			con_flush_locked(con);
+			con_detach(con);
+			unlock(&con->lock, LOCK_CONSOLE);
+		} else {		/* EOF: stop polling stdin */
+			con->in_fd = -1;
+		}
 		return 0;
 	}
 	if (n < 0)

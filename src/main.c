@@ -71,6 +71,8 @@ static const char usage_run[] =
 "                        type Ctrl-A x to quit, Ctrl-A Ctrl-A to send Ctrl-A\n"
 "  --console pty         a new pseudo-terminal (its path is printed on stderr\n"
 "                        and shown by GET /vm/config); attach with screen etc.\n"
+"  --console socket=PATH a Unix socket (mode 0600) a client attaches to and\n"
+"                        detaches from; output while detached: last 64 KiB\n"
 "  --console file=PATH   guest output to PATH, no input\n"
 "  --console none        discard guest output\n"
 "Control:\n"
@@ -178,9 +180,11 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg, struct run_op
 			break;
 		case OPT_CONSOLE:
 			if (strcmp(optarg, "stdio") && strcmp(optarg, "none") && strcmp(optarg, "pty") &&
-			    (strncmp(optarg, "file=", 5) || !optarg[5])) {
+			    (strncmp(optarg, "file=", 5) || !optarg[5]) &&
+			    (strncmp(optarg, "socket=", 7) || !optarg[7])) {
 				snprintf(msg, sizeof(msg),
-					 "--console: unknown backend '%s' (stdio, pty, file=PATH or none)", optarg);
+					 "--console: unknown backend '%s' (stdio, pty, socket=PATH, file=PATH or none)",
+					 optarg);
 				return fail(msg);
 			}
 			o->console = optarg;

@@ -130,6 +130,9 @@ else
 fi
 if grep -q 'PATCH /vm: 204' "$W/fc.log" 2>/dev/null; then ok "the logger file has the requests"
 else notok "the logger file has the requests" "$(head -c 300 "$W/fc.log" 2>/dev/null)"; fi
+api PUT /actions '{"action_type":"SendCtrlAltDel"}'
+if [ "$CODE" = 400 ] && grep -q 'not implemented' "$W/body"; then ok "SendCtrlAltDel: 400 not implemented, the guest runs on"
+else notok "SendCtrlAltDel answers 400" "$CODE $(cat "$W/body")"; fi
 
 "$HYVE" ctl --api-sock "$SOCK" stop --force >"$W/ctl" 2>&1
 c=$?
