@@ -31,8 +31,9 @@ out=$(cd "$out" && pwd)
 # shellcheck source=../tests/rig/lib.sh
 source "$top/tests/rig/lib.sh"	# rig_apt_install, rig_need, rig_die, rig_say
 
-MODULES=(virtio_pci virtio_blk virtio_net virtio_rng virtio_console)
-KIT_VERSION=8
+# button + evdev: the ACPI power button as /dev/input/eventN (a graceful stop)
+MODULES=(virtio_pci virtio_blk virtio_net virtio_rng virtio_console button evdev)
+KIT_VERSION=9
 
 work=$(mktemp -d /tmp/hyve-kit.XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -118,6 +119,19 @@ mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
 while read -r m; do insmod "/lib/modules/$m.ko" 2>/dev/null; done </lib/modules/order
+# The ACPI power button (hyve ctl stop): one event from it powers off cleanly.
+(
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		for n in /sys/class/input/event*; do
+			[ "$(cat "$n/device/name" 2>/dev/null)" = "Power Button" ] || continue
+			dd if="/dev/input/${n##*/}" of=/dev/null bs=24 count=1 2>/dev/null
+			echo "hyve-kit: power button: powering off"
+			sync
+			poweroff -f
+		done
+		sleep 1
+	done
+) &
 for w in $(cat /proc/cmdline); do
 	case "$w" in
 	hyve.bench)

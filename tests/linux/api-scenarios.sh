@@ -3,7 +3,8 @@
 # Firecracker's getting-started sequence with curl boots the kit, GET /
 # says Running, PATCH /vm Paused stops a counter the guest prints and
 # Resumed continues it, /hyve/stats and `hyve ctl top` show the UART's
-# exits, `hyve ctl stop` ends hyve, --config-file boots with no API call,
+# exits, `hyve ctl stop` presses the ACPI power button and the kit powers
+# off (status 0), --config-file boots with no API call,
 # `hyve run --api-sock` can be paused and stopped.  TAP output.
 #
 # POSIX sh (busybox in the rig).  Environment: HYVE, KIT (vmlinuz,
@@ -134,15 +135,17 @@ api PUT /actions '{"action_type":"SendCtrlAltDel"}'
 if [ "$CODE" = 400 ] && grep -q 'not implemented' "$W/body"; then ok "SendCtrlAltDel: 400 not implemented, the guest runs on"
 else notok "SendCtrlAltDel answers 400" "$CODE $(cat "$W/body")"; fi
 
-"$HYVE" ctl --api-sock "$SOCK" stop --force >"$W/ctl" 2>&1
+# graceful: the ACPI power button; the kit powers off through its own path
+"$HYVE" ctl --api-sock "$SOCK" stop --timeout 200 >"$W/ctl" 2>&1
 c=$?
 wait "$PID"
 s=$?
 PID=""
-if [ $c = 0 ] && [ $s = 1 ] && [ ! -e "$SOCK" ]; then
-	ok "hyve ctl stop --force: hyve stops (status 1), its socket is gone"
+if [ $c = 0 ] && [ $s = 0 ] && [ ! -e "$SOCK" ] && grep -q 'power button: powering off' "$W/console"; then
+	ok "hyve ctl stop: ACPI power button, the kit powers off, hyve exits 0, its socket is gone"
 else
-	notok "hyve ctl stop --force" "ctl $c: $(cat "$W/ctl")" "hyve status $s: $(cat "$W/stderr")"
+	notok "hyve ctl stop (graceful)" "ctl $c: $(cat "$W/ctl")" "hyve status $s: $(cat "$W/stderr")" \
+		"console: $(tail -c 200 "$W/console" | tr '\n' '|')"
 fi
 
 # ---- --config-file: the same VM, no API call ----

@@ -9,7 +9,8 @@ HYVE=${HYVE:-$top/build/hyve}
 KIT=${KIT:-$top/build/guest-kit}
 mkdir -p "$dir/kit"
 cp "$HYVE" "$dir/hyve"
-cp "$top/tests/linux/scenarios.sh" "$top/tests/linux/net.sh" "$dir/"
+cp "$top/tests/linux/scenarios.sh" "$top/tests/linux/net.sh" "$top/tests/linux/api-scenarios.sh" "$dir/"
+command -v curl >/dev/null && cp "$(command -v curl)" "$dir/curl"	# the API scenarios
 # tun.ko (tap scenarios) and tap/vhost_iotlb/vhost/vhost_net.ko (vhost=on)
 # from the rig's kernel package (the rig's base initramfs has only the KVM
 # and virtio modules).
@@ -40,6 +41,9 @@ cd "$(dirname "$0")" || exit 1
 HYVE="$(pwd)/hyve" KIT="$(pwd)/kit" sh ./scenarios.sh
 s=$?
 HYVE="$(pwd)/hyve" KIT="$(pwd)/kit" MODS="$(pwd)/mods" sh ./net.sh || s=1
+if [ -x ./curl ]; then
+	HYVE="$(pwd)/hyve" KIT="$(pwd)/kit" CURL="$(pwd)/curl" sh ./api-scenarios.sh || s=1
+fi
 exit $s
 RUN
 chmod +x "$dir/run"
