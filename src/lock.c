@@ -11,7 +11,7 @@ static const char *const rank_names[LOCK_NRANKS] = {
 	[LOCK_CONSOLE] = "console", [LOCK_MSIX] = "msix",
 	[LOCK_PCI_INTX] = "pci intx", [LOCK_IOBUS] = "iobus",
 	[LOCK_VMM_ROUTES] = "vmm routes", [LOCK_IOBUS_SEEN] = "iobus seen",
-	[LOCK_VM_STOP] = "vm stop",
+	[LOCK_VM_STOP] = "vm stop", [LOCK_VM_PAUSE] = "vm pause", [LOCK_API] = "api",
 };
 
 /* Bit r set: this thread holds a lock of rank r. */

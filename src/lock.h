@@ -14,7 +14,8 @@
 
 /* Outermost first.  Keep in step with docs/threads.md. */
 enum lock_rank {
-	LOCK_DRAIN = 1,		/* vm: one consumer of KVM's coalesced ring */
+	LOCK_API = 1,		/* api: the control plane's state (held across vm_* calls) */
+	LOCK_DRAIN,		/* vm: one consumer of KVM's coalesced ring */
 	LOCK_PCI_BUS,		/* pci: adding devices, window cursors */
 	LOCK_PCI_DEV,		/* pci: one device's config space and BARs */
 	LOCK_VIRTIO,		/* virtio: one device's state (worker, vCPUs) */
@@ -28,6 +29,7 @@ enum lock_rank {
 	LOCK_VMM_ROUTES,	/* vmm: the GSI routing table */
 	LOCK_IOBUS_SEEN,	/* iobus: unclaimed-address statistics */
 	LOCK_VM_STOP,		/* vm: the stop reason (a leaf) */
+	LOCK_VM_PAUSE,		/* vm: pause request and parked vCPUs (a leaf) */
 	LOCK_NRANKS
 };
 

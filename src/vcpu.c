@@ -267,13 +267,13 @@ enum vm_stop vcpu_handle_exit(struct vcpu *vcpu)
 /* vm_pause(): wait outside the guest until resumed or stopping. */
 static void vcpu_park(struct vm *vm)
 {
-	pthread_mutex_lock(&vm->pause_lock);
+	lock(&vm->pause_lock, LOCK_VM_PAUSE);
 	vm->nparked++;
 	pthread_cond_broadcast(&vm->pause_cond);
 	while (vm->pause_req && !vm_stopping(vm))
 		pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
 	vm->nparked--;
-	pthread_mutex_unlock(&vm->pause_lock);
+	unlock(&vm->pause_lock, LOCK_VM_PAUSE);
 }
 
 static void *vcpu_thread(void *arg)
@@ -292,9 +292,9 @@ static void *vcpu_thread(void *arg)
 	}
 	if (vcpu->id == 0)
 		vm->first_run_ns = mono_ns();
-	pthread_mutex_lock(&vm->pause_lock);
+	lock(&vm->pause_lock, LOCK_VM_PAUSE);
 	vm->nloop++;
-	pthread_mutex_unlock(&vm->pause_lock);
+	unlock(&vm->pause_lock, LOCK_VM_PAUSE);
 	while (!vm_stopping(vm)) {
 		int ret;
 
@@ -317,10 +317,10 @@ static void *vcpu_thread(void *arg)
 		if (vcpu_handle_exit(vcpu) != VM_RUNNING)
 			break;
 	}
-	pthread_mutex_lock(&vm->pause_lock);
+	lock(&vm->pause_lock, LOCK_VM_PAUSE);
 	vm->nloop--;
 	pthread_cond_broadcast(&vm->pause_cond);	/* a pauser waits for one less */
-	pthread_mutex_unlock(&vm->pause_lock);
+	unlock(&vm->pause_lock, LOCK_VM_PAUSE);
 	return NULL;
 }
 

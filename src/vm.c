@@ -197,9 +197,9 @@ void vm_request_stop(struct vm *vm, enum vm_stop why, const char *fmt, ...)
 	unlock(&vm->stop_lock, LOCK_VM_STOP);
 	if (!first)
 		return;
-	pthread_mutex_lock(&vm->pause_lock);	/* parked vCPUs see the stop */
+	lock(&vm->pause_lock, LOCK_VM_PAUSE);	/* parked vCPUs see the stop */
 	pthread_cond_broadcast(&vm->pause_cond);
-	pthread_mutex_unlock(&vm->pause_lock);
+	unlock(&vm->pause_lock, LOCK_VM_PAUSE);
 	for (int i = 0; i < vm->ncpus; i++)
 		if (!pthread_equal(vm->vcpus[i].thread, pthread_self()))
 			vcpu_kick(&vm->vcpus[i]);
@@ -416,23 +416,23 @@ int vm_power_button(struct vm *vm)
 
 void vm_pause(struct vm *vm)
 {
-	pthread_mutex_lock(&vm->pause_lock);
+	lock(&vm->pause_lock, LOCK_VM_PAUSE);
 	vm->pause_req = true;
-	pthread_mutex_unlock(&vm->pause_lock);
+	unlock(&vm->pause_lock, LOCK_VM_PAUSE);
 	for (int i = 0; i < vm->ncpus; i++)
 		vcpu_kick(&vm->vcpus[i]);
-	pthread_mutex_lock(&vm->pause_lock);
+	lock(&vm->pause_lock, LOCK_VM_PAUSE);
 	while (vm->nparked < vm->nloop && !vm_stopping(vm))
 		pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
-	pthread_mutex_unlock(&vm->pause_lock);
+	unlock(&vm->pause_lock, LOCK_VM_PAUSE);
 }
 
 void vm_resume(struct vm *vm)
 {
-	pthread_mutex_lock(&vm->pause_lock);
+	lock(&vm->pause_lock, LOCK_VM_PAUSE);
 	vm->pause_req = false;
 	pthread_cond_broadcast(&vm->pause_cond);
-	pthread_mutex_unlock(&vm->pause_lock);
+	unlock(&vm->pause_lock, LOCK_VM_PAUSE);
 }
 
 bool vm_paused(struct vm *vm)

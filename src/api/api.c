@@ -19,6 +19,7 @@
 #include "api/api.h"
 #include "api/server.h"
 #include "err.h"
+#include "lock.h"
 #include "util.h"
 #include "vm.h"
 
@@ -386,7 +387,7 @@ static void handle(void *arg, const char *method, const char *path, const char *
 	struct api *a = arg;
 	struct fc_reply r;
 
-	pthread_mutex_lock(&a->lock);
+	lock(&a->lock, LOCK_API);
 	fc_handle(&a->fc, method, path, body, len, &r);
 	if (r.status < 400)
 		do_action(a, &r);
@@ -394,7 +395,7 @@ static void handle(void *arg, const char *method, const char *path, const char *
 	if (r.status >= 400)
 		a->faults++;
 	api_log(a, "%.16s %.256s: %d", method, path, r.status);
-	pthread_mutex_unlock(&a->lock);
+	unlock(&a->lock, LOCK_API);
 	resp->status = r.status;
 	resp->body = r.body;
 	resp->type = r.action == FC_ACT_PROMETHEUS && r.status == 200 ?
@@ -406,14 +407,14 @@ static void tick(void *arg)
 	struct api *a = arg;
 	uint64_t now = mono_ns();
 
-	pthread_mutex_lock(&a->lock);
+	lock(&a->lock, LOCK_API);
 	if (a->metrics_fd >= 0 && now >= a->next_metrics)
 		flush_metrics(a);
 	if (a->vm && a->stop_deadline && now >= a->stop_deadline) {
 		vm_request_stop(a->vm, VM_ERROR, "the guest did not power off in time: stopped");
 		a->stop_deadline = 0;
 	}
-	pthread_mutex_unlock(&a->lock);
+	unlock(&a->lock, LOCK_API);
 }
 
 /* ---- the main thread's side ---- */
@@ -464,7 +465,7 @@ int api_load_config(struct api *a, const char *path)
 	}
 	if ((r = read_fd_whole(path, fd, (size_t)st.st_size, &text)) < 0)
 		return r;
-	pthread_mutex_lock(&a->lock);
+	lock(&a->lock, LOCK_API);
 	r = fc_load_config(&a->fc, (const char *)text, (size_t)st.st_size, msg, sizeof(msg));
 	if (r == 0 && a->fc.cfg.have_logger) {
 		struct fc_reply rep = { .action = FC_ACT_OPEN_LOG };
@@ -480,7 +481,7 @@ int api_load_config(struct api *a, const char *path)
 			r = -EINVAL, snprintf(msg, sizeof(msg), "metrics: cannot open the metrics file");
 		fc_reply_free(&rep);
 	}
-	pthread_mutex_unlock(&a->lock);
+	unlock(&a->lock, LOCK_API);
 	free(text);
 	return r < 0 ? err_set(r, "--config-file %s: %s", path, msg) : 0;
 }
@@ -497,16 +498,16 @@ int api_wait_start(struct api *a, int sigfd)
 				       { .fd = sigfd, .events = POLLIN } };
 		uint64_t v;
 
-		pthread_mutex_lock(&a->lock);
+		lock(&a->lock, LOCK_API);
 		if (a->exit_req) {
-			pthread_mutex_unlock(&a->lock);
+			unlock(&a->lock, LOCK_API);
 			return 0;
 		}
 		if (a->start == START_REQUESTED) {
-			pthread_mutex_unlock(&a->lock);
+			unlock(&a->lock, LOCK_API);
 			return 1;
 		}
-		pthread_mutex_unlock(&a->lock);
+		unlock(&a->lock, LOCK_API);
 		if (poll(p, 2, -1) < 0 && errno != EINTR)
 			return -1;
 		if (p[1].revents & POLLIN) {
@@ -528,7 +529,7 @@ const struct fc_config *api_config(struct api *a)
 
 void api_booted(struct api *a, struct vm *vm, const char *msg)
 {
-	pthread_mutex_lock(&a->lock);
+	lock(&a->lock, LOCK_API);
 	a->vm = vm;
 	if (vm)
 		a->fc.phase = FC_RUNNING;
@@ -541,38 +542,38 @@ void api_booted(struct api *a, struct vm *vm, const char *msg)
 		api_log(a, "VM started");
 	else
 		api_log(a, "VM failed to start: %s", a->start_msg);
-	pthread_mutex_unlock(&a->lock);
+	unlock(&a->lock, LOCK_API);
 }
 
 void api_detach(struct api *a)
 {
 	if (!a)
 		return;
-	pthread_mutex_lock(&a->lock);
+	lock(&a->lock, LOCK_API);
 	a->vm = NULL;
 	a->stop_deadline = 0;
-	pthread_mutex_unlock(&a->lock);
+	unlock(&a->lock, LOCK_API);
 }
 
 void api_set_console(struct api *a, const char *desc)
 {
-	pthread_mutex_lock(&a->lock);
+	lock(&a->lock, LOCK_API);
 	snprintf(a->console, sizeof(a->console), "%s", desc ? desc : "");
 	a->fc.console = a->console[0] ? a->console : NULL;
-	pthread_mutex_unlock(&a->lock);
+	unlock(&a->lock, LOCK_API);
 }
 
 void api_close(struct api *a)
 {
 	if (!a)
 		return;
-	pthread_mutex_lock(&a->lock);	/* an InstanceStart still waiting fails */
+	lock(&a->lock, LOCK_API);	/* an InstanceStart still waiting fails */
 	if (a->start == START_REQUESTED) {
 		snprintf(a->start_msg, sizeof(a->start_msg), "hyve is exiting");
 		a->start = START_DONE;
 		pthread_cond_broadcast(&a->cond);
 	}
-	pthread_mutex_unlock(&a->lock);
+	unlock(&a->lock, LOCK_API);
 	api_server_close(a->srv);	/* joins the thread: no request runs after */
 	if (a->metrics_fd >= 0) {
 		flush_metrics(a);
