@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <stdio.h>
@@ -459,6 +460,15 @@ static int cmd_run(int argc, char **argv, uint64_t t0)
 		cfg.bios_ram = true;
 	}
 	install_fatal_handlers();
+	if (o.api_sock) {	/* the API thread must not take SIGTERM: vm_run reads it */
+		sigset_t set;
+
+		sigemptyset(&set);
+		sigaddset(&set, SIGINT);
+		sigaddset(&set, SIGTERM);
+		sigaddset(&set, SIGHUP);
+		pthread_sigmask(SIG_BLOCK, &set, NULL);
+	}
 	if (o.api_sock && (api_open(&api, o.api_sock, NULL) < 0 || api_start(api) < 0)) {
 		status = fail(err_msg());
 		goto out;
