@@ -414,6 +414,20 @@ int vm_power_button(struct vm *vm)
 	return 0;
 }
 
+void vm_set_ctrl_alt_del(struct vm *vm, void (*fn)(void *arg), void *arg)
+{
+	vm->ctrl_alt_del.fn = fn;
+	vm->ctrl_alt_del.arg = arg;
+}
+
+int vm_ctrl_alt_del(struct vm *vm)
+{
+	if (!vm->ctrl_alt_del.fn || !vm->cfg.irqchip)
+		return -ENOTSUP;
+	vm->ctrl_alt_del.fn(vm->ctrl_alt_del.arg);
+	return 0;
+}
+
 void vm_pause(struct vm *vm)
 {
 	lock(&vm->pause_lock, LOCK_VM_PAUSE);

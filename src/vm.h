@@ -134,6 +134,9 @@ struct vmm_vcpu *vm_bsp(struct vm *vm);
  */
 int vm_power_button(struct vm *vm);
 void vm_set_power_button(struct vm *vm, void (*fn)(void *arg), void *arg);
+/* Ctrl-Alt-Del on the keyboard (the i8042 registers it); -ENOTSUP without. */
+int vm_ctrl_alt_del(struct vm *vm);
+void vm_set_ctrl_alt_del(struct vm *vm, void (*fn)(void *arg), void *arg);
 
 void vm_pause(struct vm *vm);
 void vm_resume(struct vm *vm);

@@ -45,7 +45,7 @@ struct vm {
 	pthread_cond_t pause_cond;
 	bool pause_req;
 	int nloop, nparked;		/* threads in the run loop / parked */
-	struct { void (*fn)(void *); void *arg; } power_button;
+	struct { void (*fn)(void *); void *arg; } power_button, ctrl_alt_del;
 
 	struct { void (*fn)(void *); void *arg; } fini[32];
 	int nfini;

@@ -302,7 +302,10 @@ static void do_action(struct api *a, struct fc_reply *r)
 		api_log(a, "VM %s", r->action == FC_ACT_PAUSE ? "paused" : "resumed");
 		break;
 	case FC_ACT_CTRL_ALT_DEL:
-		fc_fault(r, "SendCtrlAltDel is not implemented by hyve yet (no i8042 keyboard).");
+		if (!a->vm || vm_ctrl_alt_del(a->vm) < 0)
+			fc_fault(r, "This microVM has no keyboard controller for SendCtrlAltDel.");
+		else
+			api_log(a, "Ctrl-Alt-Del sent");
 		break;
 	case FC_ACT_FLUSH_METRICS:
 		if (flush_metrics(a) < 0)

@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include "lock.h"
 #include "dev.h"
 #include "err.h"
@@ -35,6 +36,7 @@
 #define STR_CMD		0x08	/* last write was to the command port */
 #define STR_UNLOCKED	0x10	/* keyboard not inhibited */
 
+#define CTR_KBDINT	0x01	/* interrupt (IRQ 1) when keyboard data arrives */
 #define CTR_SYS		0x04
 #define CTR_KBDDIS	0x10
 #define CTR_AUXDIS	0x20
@@ -50,8 +52,25 @@ struct i8042 {
 	uint8_t wait_data;	/* command expecting a data byte, or 0 */
 	void (*reset)(void *arg);
 	void *reset_arg;
+	/* keys typed by the host (SendCtrlAltDel): scancodes waiting for the OBF */
+	uint8_t keys[I8042_KEYQ];
+	unsigned nkeys;
+	void (*irq)(void *arg);	/* pulse IRQ 1 */
+	void *irq_arg;
 };
 DEV_MODEL_LOCK_FIRST(struct i8042);
+
+/* Move the next typed scancode into an empty output buffer (lock held). */
+static void feed_key(struct i8042 *k)
+{
+	if (k->obf || !k->nkeys || (k->ctr & CTR_KBDDIS))
+		return;
+	k->out = k->keys[0];
+	k->obf = true;
+	memmove(k->keys, k->keys + 1, --k->nkeys);
+	if ((k->ctr & CTR_KBDINT) && k->irq)
+		k->irq(k->irq_arg);
+}
 
 static void put_out(struct i8042 *k, uint8_t v)
 {
@@ -118,6 +137,7 @@ static int port_io(struct i8042 *k, bool cmd_port, bool write,
 		*val = k->obf ? k->out : 0;
 		k->obf = false;
 	}
+	feed_key(k);		/* the next typed key, if any */
 	unlock(&k->lock, LOCK_DEVICE);
 	if (reset && k->reset)
 		k->reset(k->reset_arg);
@@ -151,9 +171,57 @@ int i8042_create(struct i8042 **out, void (*reset)(void *arg), void *arg)
 	return 0;
 }
 
+void i8042_set_irq(struct i8042 *k, void (*irq)(void *arg), void *arg)
+{
+	lock(&k->lock, LOCK_DEVICE);
+	k->irq = irq;
+	k->irq_arg = arg;
+	unlock(&k->lock, LOCK_DEVICE);
+}
+
+int i8042_type(struct i8042 *k, const uint8_t *codes, unsigned n)
+{
+	int r = 0;
+
+	lock(&k->lock, LOCK_DEVICE);
+	if (n > I8042_KEYQ - k->nkeys) {
+		r = -EBUSY;
+	} else {
+		memcpy(k->keys + k->nkeys, codes, n);
+		k->nkeys += n;
+		feed_key(k);
+	}
+	unlock(&k->lock, LOCK_DEVICE);
+	return r;
+}
+
+/*
+ * Ctrl-Alt-Del as Firecracker sends it, in scancode set 1 (the controller
+ * translates: CTR bit 6): Ctrl, Alt, Del (E0 53) pressed, then released.
+ * Linux's keyboard driver turns it into ctrl_alt_del(): a reboot.
+ */
+static const uint8_t ctrl_alt_del[] = { 0x1d, 0x38, 0xe0, 0x53, 0xe0, 0xd3, 0xb8, 0x9d };
+
+static void i8042_vm_cad(void *arg)
+{
+	i8042_type(arg, ctrl_alt_del, sizeof(ctrl_alt_del));
+}
+
+static void i8042_vm_irq(void *arg)
+{
+	vm_irq_line(arg, 1, true);	/* an edge on ISA IRQ 1 */
+	vm_irq_line(arg, 1, false);
+}
+
 static int i8042_new(struct vm *vm, void **dev)
 {
-	return i8042_create((struct i8042 **)dev, dev_vm_reset, vm);
+	int r = i8042_create((struct i8042 **)dev, dev_vm_reset, vm);
+
+	if (r == 0) {
+		i8042_set_irq(*dev, i8042_vm_irq, vm);
+		vm_set_ctrl_alt_del(vm, i8042_vm_cad, *dev);
+	}
+	return r;
 }
 
 DEVICE(i8042, .level = DEV_LEVEL_DEV, .create = i8042_new, .destroy = dev_model_free,

@@ -21,6 +21,16 @@ int i8042_create(struct i8042 **out, void (*reset)(void *arg), void *arg);
 static inline void i8042_destroy(struct i8042 *k) { dev_model_free(k); }
 
 /* Port handlers (io_handler_fn); arg is the struct i8042. */
+#define I8042_KEYQ	16	/* typed scancodes waiting */
+
+/*
+ * Type scancodes (set 1) as a keyboard would: each reaches the output buffer
+ * when it is empty, with an IRQ 1 edge if the guest enabled it (irq).
+ * -EBUSY if they do not fit in the queue.
+ */
+int i8042_type(struct i8042 *k, const uint8_t *codes, unsigned n);
+void i8042_set_irq(struct i8042 *k, void (*irq)(void *arg), void *arg);
+
 io_handler i8042_data_io;
 io_handler i8042_cmd_io;
 
