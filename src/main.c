@@ -469,7 +469,7 @@ static int cmd_run(int argc, char **argv, uint64_t t0)
 		sigaddset(&set, SIGHUP);
 		pthread_sigmask(SIG_BLOCK, &set, NULL);
 	}
-	if (o.api_sock && (api_open(&api, o.api_sock, NULL) < 0 || api_start(api) < 0)) {
+	if (o.api_sock && (api_open(&api, o.api_sock, NULL, false) < 0 || api_start(api) < 0)) {
 		status = fail(err_msg());
 		goto out;
 	}
@@ -624,7 +624,7 @@ static int cmd_fc(int argc, char **argv, uint64_t t0)
 	install_fatal_handlers();
 	if ((sfd = block_signals()) < 0)
 		return fail("cannot set up signal handling");
-	if (api_open(&api, no_api ? NULL : sock, id) < 0 ||
+	if (api_open(&api, no_api ? NULL : sock, id, true) < 0 ||
 	    (config && api_load_config(api, config) < 0) || api_start(api) < 0) {
 		status = fail(err_msg());
 		goto out;

@@ -42,6 +42,7 @@ struct api {
 	uint64_t next_metrics;
 	uint64_t requests, faults;
 	char console[256];
+	bool by_api;			/* InstanceStart builds the VM (hyve fc) */
 };
 
 /* ---- files ---- */
@@ -280,6 +281,10 @@ static void do_action(struct api *a, struct fc_reply *r)
 	case FC_ACT_NONE:
 		break;
 	case FC_ACT_START:
+		if (!a->by_api) {
+			fc_fault(r, "This VM is started from hyve's command line, not by InstanceStart.");
+			break;
+		}
 		a->start = START_REQUESTED;
 		{ uint64_t one = 1; if (write(a->efd, &one, sizeof(one)) < 0) {} }
 		while (a->start != START_DONE)
@@ -422,7 +427,7 @@ static void tick(void *arg)
 
 /* ---- the main thread's side ---- */
 
-int api_open(struct api **out, const char *sock, const char *id)
+int api_open(struct api **out, const char *sock, const char *id, bool by_api)
 {
 	struct api *a = calloc(1, sizeof(*a));
 	int r;
@@ -432,6 +437,7 @@ int api_open(struct api **out, const char *sock, const char *id)
 	pthread_mutex_init(&a->lock, NULL);
 	pthread_cond_init(&a->cond, NULL);
 	a->log_fd = a->metrics_fd = -1;
+	a->by_api = by_api;
 	fc_init(&a->fc, id);
 	a->fc.check = check_file;
 	a->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

@@ -24,7 +24,11 @@
 struct api;
 struct vm;
 
-int api_open(struct api **out, const char *sock, const char *id);
+/*
+ * by_api: the VM is built on InstanceStart (hyve fc); otherwise it comes
+ * from the command line (hyve run) and InstanceStart is refused.
+ */
+int api_open(struct api **out, const char *sock, const char *id, bool by_api);
 /* Apply a --config-file before starting (0 or -EINVAL with err_set). */
 int api_load_config(struct api *a, const char *path);
 int api_start(struct api *a);		/* serve (no-op without a socket) */
