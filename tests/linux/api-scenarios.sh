@@ -94,6 +94,7 @@ else notok "a second InstanceStart: 400" "$CODE $(cat "$W/body")"; fi
 
 api PATCH /vm '{"state":"Paused"}'
 p_code=$CODE
+sleep 1		# what the guest wrote just before: flushed within 10 ms
 a=$(last_tick "$W/console")
 sleep 5
 b=$(last_tick "$W/console")
