@@ -102,6 +102,39 @@ static void cpu_fix_xsave(struct kvm_cpuid2 *c)
 	}
 }
 
+/*
+ * The TSC frequency, so the guest need not calibrate it: the hypervisor
+ * timing leaf 0x40000010 (EAX: TSC kHz, EBX: the LAPIC timer's bus kHz;
+ * KVM's LAPIC timer counts nanoseconds: 1 GHz), as KVM_GET_TSC_KHZ reports
+ * it, with the hypervisor range's maximum leaf raised to cover it.  Only
+ * where KVM's signature leaf is there (c has room: the caller allocates
+ * spare entries).  Best effort: without a frequency the leaf is left out.
+ */
+void cpu_tsc_leaf(struct kvm_cpuid2 *c, uint32_t tsc_khz)
+{
+	struct kvm_cpuid_entry2 *base = cpu_find(c, CPU_HV_BASE, 0), *e;
+
+	if (!base || !tsc_khz || memcmp(&base->ebx, "KVMK", 4))
+		return;
+	if (base->eax < CPU_HV_TIMING)
+		base->eax = CPU_HV_TIMING;
+	if (!(e = cpu_find(c, CPU_HV_TIMING, 0))) {
+		e = &c->entries[c->nent++];
+		*e = (struct kvm_cpuid_entry2){ .function = CPU_HV_TIMING };
+	}
+	e->eax = tsc_khz;
+	e->ebx = CPU_LAPIC_BUS_KHZ;
+	e->ecx = e->edx = 0;
+}
+
+static void cpu_add_tsc_leaf(struct vcpu *vcpu, struct kvm_cpuid2 *c)
+{
+	uint32_t khz = 0;
+
+	if (vmm_get_tsc_khz(&vcpu->kvm, &khz) == 0)
+		cpu_tsc_leaf(c, khz);
+}
+
 void cpu_filter_cpuid(const struct kvm_cpuid2 *in, struct kvm_cpuid2 *out,
 		      int id, int ncpus)
 {
@@ -280,6 +313,8 @@ int cpu_setup(struct vmm *vmm, struct vcpu *vcpu, int ncpus, bool irqchip,
 		if (l1)
 			l1->ecx |= 1u << 24;
 	}
+	if (irqchip)
+		cpu_add_tsc_leaf(vcpu, c);
 	r = vmm_set_cpuid(&vcpu->kvm, c);
 	if (r == 0) {
 		bool ok;

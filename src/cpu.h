@@ -7,6 +7,7 @@
 #define HYVE_CPU_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <linux/kvm.h>
 
 struct vcpu;
@@ -29,6 +30,12 @@ void cpu_xsave_legacy_only(struct kvm_cpuid2 *c);
 void cpu_hide_xsave(struct kvm_cpuid2 *c);
 
 /* Look up (function, index) in a table; NULL if absent. */
+/* Hypervisor CPUID leaves: KVM's signature, the timing leaf (TSC kHz). */
+#define CPU_HV_BASE		0x40000000u
+#define CPU_HV_TIMING		0x40000010u
+#define CPU_LAPIC_BUS_KHZ	1000000u	/* KVM's LAPIC timer: 1 ns per tick */
+/* Add or set leaf 0x40000010 in c (room for one more entry needed). */
+void cpu_tsc_leaf(struct kvm_cpuid2 *c, uint32_t tsc_khz);
 struct kvm_cpuid_entry2 *cpu_find(struct kvm_cpuid2 *c, unsigned fn, unsigned idx);
 
 /*

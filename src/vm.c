@@ -255,7 +255,7 @@ static int vm_build(struct vm **out, const struct vm_config *cfg, bool kvm)
 		const char *dev = getenv("HYVE_KVM_DEVICE");
 		if ((r = vmm_create(&vm->vmm, dev && *dev ? dev : "/dev/kvm")) < 0)
 			goto fail;
-		if (cfg->irqchip && (r = vmm_create_irqchip(&vm->vmm)) < 0)
+		if (cfg->irqchip && (r = vmm_create_irqchip(&vm->vmm, cfg->legacy)) < 0)
 			goto fail;
 	}
 	if ((r = mem_init(&vm->mem, cfg->mem_size, cfg->bios_ram)) < 0)
@@ -503,6 +503,11 @@ static void vm_stats_bus(const struct iobus *bus, FILE *f)
 		fprintf(f, "stats: %s unclaimed 0x%llx count=%llu\n", bus->name,
 			(unsigned long long)bus->seen[i].addr,
 			(unsigned long long)bus->seen[i].count);
+}
+
+bool vm_has_pit(struct vm *vm)
+{
+	return vm->cfg.irqchip && vm->cfg.legacy;
 }
 
 void vm_print_stats(struct vm *vm, FILE *f)

@@ -39,7 +39,9 @@ enum vm_stop {
 struct vm_config {
 	uint64_t mem_size;	/* bytes of guest RAM */
 	int ncpus;
-	bool irqchip;		/* in-kernel PIC/IOAPIC/LAPIC + PIT (OS boots) */
+	bool irqchip;		/* in-kernel PIC/IOAPIC/LAPIC (OS boots) */
+	bool legacy;		/* with irqchip: the in-kernel PIT too (--legacy);
+				   without it the PIT's ports are claimed absent */
 	bool bios_ram;		/* 0xC0000-0xFFFFF is RAM: ACPI tables live there, and
 				   Linux's option-ROM scan reads zeros, not exits */
 	bool strict_io;
@@ -115,6 +117,7 @@ const struct guest_mem *vm_memory(struct vm *vm);
 uint64_t vm_mem_size(struct vm *vm);
 int vm_ncpus(struct vm *vm);
 bool vm_has_irqchip(struct vm *vm);	/* in-kernel PIC/IOAPIC/LAPIC */
+bool vm_has_pit(struct vm *vm);		/* and the PIT (--legacy) */
 
 /* The PCI bus hangs off the VM: set by pci_bus_create, NULL before. */
 struct pci_bus *vm_pci_bus(struct vm *vm);

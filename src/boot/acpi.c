@@ -152,8 +152,9 @@ static struct acpi_gas gas_io(uint16_t port, unsigned bytes, uint8_t access)
 
 /*
  * \_SB.PCI0, the PCI root bridge (docs/pci.md): a PCI Express root
- * (PNP0A08, compatible with PNP0A03) for segment 0, buses 0-255 (ECAM in
- * the MCFG), decoding the windows in _CRS; INTx routed by _PRT straight to
+ * (PNP0A08, compatible with PNP0A03) for segment 0, bus 0 only (ECAM in
+ * the MCFG; a wider range makes Linux probe every bus for peer bridges,
+ * one configuration read per slot, each an exit), decoding the windows in _CRS; INTx routed by _PRT straight to
  * IOAPIC GSIs (no link devices): pin p of slot s is GSI 16 + (s + p) % 4.
  */
 static void dsdt_pci0(struct aml *a, const struct acpi_config *cfg)
@@ -174,7 +175,7 @@ static void dsdt_pci0(struct aml *a, const struct acpi_config *cfg)
 	aml_integer(a, 0);
 
 	aml_res_init(&r);
-	aml_res_word_bus(&r, 0, PCI_ECAM_BUS_END);
+	aml_res_word_bus(&r, 0, ACPI_PCI_BUS_END);
 	aml_res_io(&r, 0xcf8, 0xcf8, 1, 8);		/* mechanism #1: consumed */
 	aml_res_word_io(&r, 0x0000, 0x0cf7);
 	aml_res_word_io(&r, 0x0d00, 0xffff);
@@ -220,12 +221,32 @@ static void dsdt_mres(struct aml *a)
 	aml_end(a);
 }
 
-/* The DSDT's AML: \_SB with the PCI root bridge and motherboard resources, \_S5. */
+/*
+ * The CMOS RTC (PNP0B00) at 0x70-0x71, IRQ 8: described, so Linux's rtc_cmos
+ * binds through PNP instead of registering a platform fallback device.
+ */
+static void dsdt_rtc(struct aml *a)
+{
+	struct aml_res r;
+
+	aml_device_begin(a, "RTC");
+	aml_name(a, "_HID");
+	aml_eisaid(a, "PNP0B00");
+	aml_res_init(&r);
+	aml_res_io(&r, ACPI_RTC_PORT, ACPI_RTC_PORT, 1, 2);
+	aml_res_irq(&r, ACPI_RTC_IRQ);
+	aml_name(a, "_CRS");
+	aml_resource_template(a, &r);
+	aml_end(a);
+}
+
+/* The DSDT's AML: \_SB with the PCI root bridge, motherboard resources and the RTC, \_S5. */
 static void dsdt_body(struct aml *a, const struct acpi_config *cfg)
 {
 	aml_scope_begin(a, "\\_SB");
 	dsdt_pci0(a, cfg);
 	dsdt_mres(a);
+	dsdt_rtc(a);
 	aml_end(a);
 
 	/* SLP_TYPa, SLP_TYPb, reserved, reserved: what PM1_CNT takes */
@@ -262,7 +283,7 @@ static long build_dsdt(struct out *o, const struct acpi_config *cfg)
 	return at;
 }
 
-static void build_fadt(struct out *o, long at, uint64_t facs, uint64_t dsdt)
+static void build_fadt(struct out *o, long at, uint64_t facs, uint64_t dsdt, bool legacy)
 {
 	struct acpi_fadt f = {
 		.firmware_ctrl = (uint32_t)facs,
@@ -278,14 +299,16 @@ static void build_fadt(struct out *o, long at, uint64_t facs, uint64_t dsdt)
 		.p_lvl2_lat = 0xfff,	/* > 100: no C2 */
 		.p_lvl3_lat = 0xfff,	/* > 1000: no C3 */
 		.century = 0,		/* no RTC century register claimed */
-		.iapc_boot_arch = ACPI_IAPC_LEGACY_DEVICES | ACPI_IAPC_8042 |
-				  ACPI_IAPC_NO_VGA,
+		/* lean: no 8042 flag, so Linux does not probe the i8042 (unless
+		   something needs it: --legacy, or an API that sends Ctrl-Alt-Del) */
+		.iapc_boot_arch = ACPI_IAPC_LEGACY_DEVICES | ACPI_IAPC_NO_VGA |
+				  (legacy ? ACPI_IAPC_8042 : 0),
 		/* a fixed-feature power button (acpi_pm.c, pressed by a
 		   graceful stop); no sleep button */
 		.flags = ACPI_FADT_WBINVD | ACPI_FADT_PROC_C1 |
 			 ACPI_FADT_SLP_BUTTON | ACPI_FADT_RESET_REG_SUP,
-		.reset_reg = gas_io(ACPI_RESET_PORT, 1, 1),
-		.reset_value = ACPI_RESET_VALUE,
+		.reset_reg = gas_io(legacy ? ACPI_RESET_PORT : ACPI_RESET_PORT_LEAN, 1, 1),
+		.reset_value = legacy ? ACPI_RESET_VALUE : ACPI_RESET_VALUE_LEAN,
 		.minor_version = FADT_MINOR,
 		.x_firmware_ctrl = facs,
 		.x_dsdt = dsdt,
@@ -320,11 +343,12 @@ static size_t madt_size(int ncpus)
 	       sizeof(struct acpi_madt_lapic_nmi);
 }
 
-static void build_madt(struct out *o, long at, int ncpus)
+static void build_madt(struct out *o, long at, int ncpus, bool legacy)
 {
 	struct acpi_madt m = {
 		.lapic_address = ACPI_LAPIC_ADDR,
-		.flags = ACPI_MADT_PCAT_COMPAT,
+		/* lean: the 8259s are not advertised (interrupts go through the IOAPIC) */
+		.flags = legacy ? ACPI_MADT_PCAT_COMPAT : 0,
 	};
 	struct acpi_madt_ioapic io = {
 		.type = ACPI_MADT_IOAPIC, .length = sizeof(io),
@@ -373,14 +397,14 @@ static void build_madt(struct out *o, long at, int ncpus)
 
 #define MCFG_LEN	(sizeof(struct acpi_mcfg) + sizeof(struct acpi_mcfg_alloc))
 
-/* One allocation: segment 0, buses 0-255 at PCI_ECAM_BASE. */
+/* One allocation: segment 0, bus 0 (the only one) at PCI_ECAM_BASE. */
 static void build_mcfg(struct out *o, long at)
 {
 	struct acpi_mcfg_alloc e = {
 		.base = PCI_ECAM_BASE,
 		.segment = 0,
 		.bus_start = 0,
-		.bus_end = PCI_ECAM_BUS_END,
+		.bus_end = ACPI_PCI_BUS_END,
 	};
 
 	memcpy(o->buf + at + sizeof(struct acpi_mcfg), &e, sizeof(e));
@@ -426,8 +450,8 @@ int acpi_build(const struct acpi_config *cfg, void *buf, size_t room,
 			       (unsigned long long)(cfg->base_gpa + o.off));
 
 	build_facs(&o, facs);
-	build_fadt(&o, fadt, gpa(&o, facs), gpa(&o, dsdt));
-	build_madt(&o, madt, cfg->ncpus);
+	build_fadt(&o, fadt, gpa(&o, facs), gpa(&o, dsdt), cfg->legacy);
+	build_madt(&o, madt, cfg->ncpus, cfg->legacy);
 	build_mcfg(&o, mcfg);
 
 	ent[0] = gpa(&o, fadt);

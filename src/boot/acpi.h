@@ -14,6 +14,7 @@
 #ifndef HYVE_BOOT_ACPI_H
 #define HYVE_BOOT_ACPI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,8 +29,13 @@
 #define ACPI_PM1_EVT_LEN	4
 #define ACPI_PM1A_CNT_PORT	0x604	/* PM1_CNT (2 bytes) */
 #define ACPI_PM1_CNT_LEN	2
-#define ACPI_RESET_PORT		0x64	/* the i8042 command port ... */
+#define ACPI_RESET_PORT		0x64	/* legacy: the i8042 command port ... */
 #define ACPI_RESET_VALUE	0xfe	/* ... and its pulse-reset command */
+#define ACPI_RESET_PORT_LEAN	0xcf9	/* lean: the PC reset control register ... */
+#define ACPI_RESET_VALUE_LEAN	0x06	/* ... SYS_RST | RST_CPU */
+#define ACPI_RTC_PORT		0x70	/* CMOS RTC index/data, IRQ 8 */
+#define ACPI_RTC_IRQ		8
+#define ACPI_PCI_BUS_END	0	/* the only PCI bus: MCFG and _CRS say so */
 #define ACPI_SLP_TYP_S5		5	/* \_S5's SLP_TYP: soft off */
 
 /* Identification written into every table. */
@@ -45,6 +51,11 @@ struct acpi_config {
 				   tables must end below 4 GiB */
 	uint64_t mem_size;	/* guest RAM bytes: places the 64-bit PCI
 				   window (pci_mmio64_base); 0 = as <= 3 GiB */
+	bool legacy;		/* a PC's legacy devices (--legacy): the 8259
+				   pair (MADT PCAT_COMPAT), the i8042 (FADT
+				   IAPC_BOOT_ARCH, reset through it).  Lean
+				   (false): no 8042 flag, no PCAT_COMPAT, reset
+				   through 0xCF9 */
 };
 
 /*

@@ -396,6 +396,19 @@ void aml_res_io(struct aml_res *r, uint16_t min, uint16_t max, uint8_t align, ui
 	res_bytes(r, d, sizeof(d));
 }
 
+void aml_res_irq(struct aml_res *r, uint8_t irq)
+{
+	uint16_t mask = (uint16_t)(1u << (irq & 15));
+	/* small item 4, 2 bytes: the IRQ mask (edge, active high, exclusive) */
+	const uint8_t d[3] = { 0x22, (uint8_t)mask, (uint8_t)(mask >> 8) };
+
+	if (irq > 15) {
+		r->err = -EINVAL;
+		return;
+	}
+	res_bytes(r, d, sizeof(d));
+}
+
 void aml_res_dword_mem(struct aml_res *r, bool cacheable, uint32_t min, uint32_t max)
 {
 	res_addr(r, RES_DWORD_ADDR, 4, ADDR_MEM,

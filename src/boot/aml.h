@@ -87,6 +87,8 @@ void aml_res_word_bus(struct aml_res *r, uint16_t min, uint16_t max);
 void aml_res_word_io(struct aml_res *r, uint16_t min, uint16_t max);
 /* IO (Decode16, min, max, align, len) */
 void aml_res_io(struct aml_res *r, uint16_t min, uint16_t max, uint8_t align, uint8_t len);
+/* IRQNoFlags () { irq } (irq 0-15: edge, active high, exclusive) */
+void aml_res_irq(struct aml_res *r, uint8_t irq);
 /* DWordMemory / QWordMemory (..., Cacheable or NonCacheable, ReadWrite, min..max) */
 void aml_res_dword_mem(struct aml_res *r, bool cacheable, uint32_t min, uint32_t max);
 void aml_res_qword_mem(struct aml_res *r, bool cacheable, uint64_t min, uint64_t max);

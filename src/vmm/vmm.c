@@ -396,7 +396,7 @@ int vmm_irqfd(struct vmm *vmm, uint32_t gsi, int fd, bool deassign)
 	return 0;
 }
 
-int vmm_create_irqchip(struct vmm *vmm)
+int vmm_create_irqchip(struct vmm *vmm, bool pit_too)
 {
 	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
 	static const struct vmm_cap caps[] = {
@@ -414,9 +414,20 @@ int vmm_create_irqchip(struct vmm *vmm)
 				       caps[i].name);
 	if (KVM_IOCTL(vmm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
 		return err_set(-errno, "KVM_CREATE_IRQCHIP: %s", strerror(errno));
-	if (KVM_IOCTL(vmm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
+	if (pit_too && KVM_IOCTL(vmm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
 		return err_set(-errno, "KVM_CREATE_PIT2: %s", strerror(errno));
 	return vmm_pc_gsi_routing(vmm);
+}
+
+int vmm_get_tsc_khz(struct vmm_vcpu *vcpu, uint32_t *khz)
+{
+	int r = ioctl(vcpu->fd, KVM_GET_TSC_KHZ, 0);
+
+	if (r <= 0)
+		return err_set(r < 0 ? -errno : -ENOTSUP, "KVM_GET_TSC_KHZ: %s",
+			       r < 0 ? strerror(errno) : "no TSC frequency");
+	*khz = (uint32_t)r;
+	return 0;
 }
 
 int vmm_irq_line(struct vmm *vmm, uint32_t gsi, int level)

@@ -59,10 +59,12 @@ int vmm_get_sregs(struct vmm_vcpu *vcpu, struct kvm_sregs *sregs);
 int vmm_set_sregs(struct vmm_vcpu *vcpu, const struct kvm_sregs *sregs);
 
 /*
- * Interrupts: KVM's in-kernel PIC + IOAPIC + LAPICs and PIT (with the
- * speaker port 0x61 that Linux's TSC calibration uses).
+ * Interrupts: KVM's in-kernel PIC + IOAPIC + LAPICs, and with pit_too the
+ * PIT (with the speaker port 0x61 that Linux's TSC calibration uses).
  */
-int vmm_create_irqchip(struct vmm *vmm);
+int vmm_create_irqchip(struct vmm *vmm, bool pit_too);
+/* The vCPU's TSC frequency in kHz (KVM_GET_TSC_KHZ). */
+int vmm_get_tsc_khz(struct vmm_vcpu *vcpu, uint32_t *khz);
 int vmm_irq_line(struct vmm *vmm, uint32_t gsi, int level);
 
 /*

@@ -7,6 +7,9 @@
 #
 #   HYVE=path/to/hyve KIT=path/to/guest-kit sh tests/linux/scenarios.sh
 #
+# HYVE_ARGS: words added to every hyve run (e.g. --legacy: the same
+# scenarios on the machine with the PC's legacy devices).
+#
 # The guest kit's /init prints "hyve-kit: ready" before its shell and has
 # /bin/hyve-check, which prints "hyve-check: nproc=N memtotal_kb=K
 # uart_irqs=I dmesg_bad=B".  Every boot has a watchdog and is retried once
@@ -14,6 +17,7 @@
 HYVE=${HYVE:-build/hyve}
 KIT=${KIT:-build/guest-kit}
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-150}
+HYVE_ARGS=${HYVE_ARGS:-}
 T=$(mktemp -d /tmp/hyve-linux.XXXXXX)
 n=0
 failed=0
@@ -54,7 +58,7 @@ wait_for() {
 boot_run() {
 	name=$1; shift
 	for try in 1 2; do
-		timeout -k 5 "$BOOT_TIMEOUT" "$HYVE" run "$@" >"$T/$name.out" 2>"$T/$name.err" </dev/null
+		timeout -k 5 "$BOOT_TIMEOUT" "$HYVE" run $HYVE_ARGS "$@" >"$T/$name.out" 2>"$T/$name.err" </dev/null
 		st=$?
 		echo $st >"$T/$name.status"
 		[ $st -ne 124 ] && [ $st -ne 137 ] && return 0
@@ -70,7 +74,7 @@ interactive() {
 		rm -f "$T/$name.in"
 		mkfifo "$T/$name.in"
 		: >"$T/$name.out"
-		timeout -k 5 "$BOOT_TIMEOUT" "$HYVE" run "$@" <"$T/$name.in" >"$T/$name.out" 2>"$T/$name.err" &
+		timeout -k 5 "$BOOT_TIMEOUT" "$HYVE" run $HYVE_ARGS "$@" <"$T/$name.in" >"$T/$name.out" 2>"$T/$name.err" &
 		pid=$!
 		exec 3>"$T/$name.in"
 		$script "$name"
@@ -115,7 +119,7 @@ shell_restart() {
 	send "poweroff -f"
 }
 
-echo "# Linux scenarios: $HYVE, kernel $(cat "$KIT/release" 2>/dev/null)"
+echo "# Linux scenarios: $HYVE $HYVE_ARGS, kernel $(cat "$KIT/release" 2>/dev/null)"
 echo "1..25"
 
 # 1. interactive: 2 vCPUs, 512M, typed input, poweroff
@@ -208,7 +212,7 @@ if [ -f "$D/a.img" ] && [ -x "$DEBUGFS" ]; then
 	# durability: kill -9 right after the guest reports its flushed write
 	out=$T/durable.out
 	: >"$out"
-	timeout -k 5 "$BOOT_TIMEOUT" "$HYVE" run --kernel "$KERNEL" --initrd "$INITRD" \
+	timeout -k 5 "$BOOT_TIMEOUT" "$HYVE" run $HYVE_ARGS --kernel "$KERNEL" --initrd "$INITRD" \
 		--disk path="$D/a.img" --cmdline "console=ttyS0 quiet hyve.hold=30 hyve.run=hyve-disktest" \
 		>"$out" 2>&1 </dev/null &
 	pid=$!

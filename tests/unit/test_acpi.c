@@ -46,9 +46,11 @@ struct built {
 	uint64_t base, rsdp;
 };
 
+static bool legacy;	/* build(): the --legacy machine's tables */
+
 static void build(struct built *b, int ncpus, uint64_t base)
 {
-	struct acpi_config cfg = { .ncpus = ncpus, .base_gpa = base };
+	struct acpi_config cfg = { .ncpus = ncpus, .base_gpa = base, .legacy = legacy };
 
 	b->room = 16384;
 	b->buf = malloc(b->room);
@@ -93,9 +95,13 @@ static void check_dsdt_pci(const uint8_t *aml, size_t n, uint64_t w64)
 	/* the last: slot 31, INTD: GSI 16 + (31 + 3) % 4 = 18 */
 	static const uint8_t prtn[] = { 0x12, 0x0c, 0x04, 0x0c, 0xff, 0xff, 0x1f, 0x00,
 					0x0a, 0x03, 0x00, 0x0a, 0x12 };
-	/* WordBusNumber 0-255; DWordMemory 0xC0000000-0xDFFFFFFF */
+	/* WordBusNumber 0-0 (the only bus); DWordMemory 0xC0000000-0xDFFFFFFF */
 	static const uint8_t bus[] = { 0x88, 0x0d, 0x00, 0x02, 0x0c, 0x00, 0x00, 0x00,
-				       0x00, 0x00, 0xff, 0x00, 0x00, 0x00, 0x00, 0x01 };
+				       0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00 };
+	/* \_SB.RTC: _HID EISAID ("PNP0B00"), _CRS IO (0x70, 0x70, 1, 2), IRQNoFlags { 8 } */
+	static const uint8_t rtc_hid[] = { 0x08, '_', 'H', 'I', 'D', 0x0c, 0x41, 0xd0, 0x0b, 0x00 };
+	static const uint8_t rtc_crs[] = { 0x47, 0x01, 0x70, 0x00, 0x70, 0x00, 0x01, 0x02,
+					   0x22, 0x00, 0x01, 0x79, 0x00 };
 	static const uint8_t m32[] = { 0x87, 0x17, 0x00, 0x00, 0x0c, 0x01, 0, 0, 0, 0,
 				       0x00, 0x00, 0x00, 0xc0, 0xff, 0xff, 0xff, 0xdf,
 				       0, 0, 0, 0, 0x00, 0x00, 0x00, 0x20 };
@@ -115,6 +121,8 @@ static void check_dsdt_pci(const uint8_t *aml, size_t n, uint64_t w64)
 	assert_non_null(memmem_or_null(aml, n, mres, sizeof(mres)));
 	assert_non_null(memmem_or_null(aml, n, ecam, sizeof(ecam)));
 	assert_non_null(memmem_or_null(aml, n, bus, sizeof(bus)));
+	assert_non_null(memmem_or_null(aml, n, rtc_hid, sizeof(rtc_hid)));
+	assert_non_null(memmem_or_null(aml, n, rtc_crs, sizeof(rtc_crs)));
 	assert_non_null(memmem_or_null(aml, n, m32, sizeof(m32)));
 	p = memmem_or_null(aml, n, prt, sizeof(prt));
 	assert_non_null(p);
@@ -203,13 +211,15 @@ static void check_tables(int ncpus, uint64_t base)
 	assert_int_equal(f.x_pm_tmr_blk.address, 0);
 	assert_int_equal(f.reset_reg.space_id, ACPI_AS_IO);
 	assert_int_equal(f.reset_reg.bit_width, 8);
-	assert_int_equal(f.reset_reg.address, 0x64);
-	assert_int_equal(f.reset_value, 0xfe);
+	/* lean: reset through 0xCF9; legacy: the i8042's pulse */
+	assert_int_equal(f.reset_reg.address, legacy ? 0x64 : 0xcf9);
+	assert_int_equal(f.reset_value, legacy ? 0xfe : 0x06);
 	assert_true(f.flags & ACPI_FADT_RESET_REG_SUP);
 	assert_true(f.flags & ACPI_FADT_WBINVD);
 	assert_false(f.flags & ACPI_FADT_HW_REDUCED);
+	/* lean: no 8042 (Linux does not probe it) */
 	assert_int_equal(f.iapc_boot_arch, ACPI_IAPC_LEGACY_DEVICES |
-			 ACPI_IAPC_8042 | ACPI_IAPC_NO_VGA);
+			 (legacy ? ACPI_IAPC_8042 : 0) | ACPI_IAPC_NO_VGA);
 	assert_int_equal(f.x_dsdt, f.dsdt);
 	assert_int_equal(f.x_firmware_ctrl, f.firmware_ctrl);
 
@@ -228,7 +238,7 @@ static void check_tables(int ncpus, uint64_t base)
 	memcpy(&m, at(b.buf, b.used, base, ent[1], sizeof(m)), sizeof(m));
 	check_header(at(b.buf, b.used, base, ent[1], m.hdr.length), "APIC", 5);
 	assert_int_equal(m.lapic_address, 0xfee00000);
-	assert_int_equal(m.flags, ACPI_MADT_PCAT_COMPAT);
+	assert_int_equal(m.flags, legacy ? ACPI_MADT_PCAT_COMPAT : 0);
 	p = at(b.buf, b.used, base, ent[1], m.hdr.length);
 	{
 		int nlapic = 0, nioapic = 0, niso = 0, nnmi = 0;
@@ -301,7 +311,7 @@ static void check_tables(int ncpus, uint64_t base)
 		assert_int_equal(nnmi, 1);
 	}
 
-	/* MCFG: after the MADT, one allocation: segment 0, buses 0-255 at ECAM */
+	/* MCFG: after the MADT, one allocation: segment 0, bus 0 at ECAM */
 	assert_int_equal(ent[2] % 8, 0);
 	assert_true(ent[2] >= ent[1] + m.hdr.length);
 	check_header(at(b.buf, b.used, base, ent[2], 60), "MCFG", 1);
@@ -311,7 +321,7 @@ static void check_tables(int ncpus, uint64_t base)
 	assert_int_equal(mc.base, 0xe0000000);
 	assert_int_equal(mc.segment, 0);
 	assert_int_equal(mc.bus_start, 0);
-	assert_int_equal(mc.bus_end, 255);
+	assert_int_equal(mc.bus_end, 0);	/* else Linux scans buses 1-255 */
 	assert_int_equal(mc.reserved, 0);
 	assert_ptr_equal(acpi_find(b.buf, b.used, base, b.rsdp, "MCFG", &n),
 			 b.buf + (ent[2] - base));
@@ -385,6 +395,13 @@ static void test_tables_1cpu(void **state) { check_tables(1, BASE); }
 static void test_tables_2cpus(void **state) { check_tables(2, BASE); }
 static void test_tables_4cpus(void **state) { check_tables(4, BASE); }
 static void test_tables_64cpus(void **state) { check_tables(64, BASE); }
+static void test_tables_legacy(void **state)
+{
+	legacy = true;
+	check_tables(1, BASE);
+	check_tables(4, BASE);
+	legacy = false;
+}
 
 /* Alignment is in guest-physical terms, whatever the base. */
 static void test_unaligned_base(void **state)
@@ -816,7 +833,7 @@ static void test_aml_misuse(void **state)
 
 TEST_MAIN(NULL, NULL,
 	  TEST(test_tables_1cpu), TEST(test_tables_2cpus), TEST(test_tables_4cpus),
-	  TEST(test_tables_64cpus), TEST(test_pci_window_follows_ram), TEST(test_unaligned_base),
+	  TEST(test_tables_64cpus), TEST(test_tables_legacy), TEST(test_pci_window_follows_ram), TEST(test_unaligned_base),
 	  TEST(test_too_little_room), TEST(test_bad_config), TEST(test_check_catches_corruption),
 	  TEST(test_check_garbage), TEST(test_pkglength_boundaries), TEST(test_pkglength_for),
 	  TEST(test_aml_names), TEST(test_aml_integers), TEST(test_aml_blocks),
