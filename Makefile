@@ -26,7 +26,12 @@ CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
 LDFLAGS += $(SANFLAGS)
 PKGS    := liburing libmicrohttpd jansson
 CFLAGS  += $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -luring -lmicrohttpd -ljansson) $(SLIRP_LIBS) -lpthread
+# Decompressing bzImage payloads (src/boot/decomp.c) and hashing the kernel
+# cache (src/boot/kcache.c): Debian's libraries; libbz2 has no .pc file.
+COMP_PKGS := zlib liblzma liblz4 libzstd lzo2 libxxhash
+CFLAGS  += $(shell pkg-config --cflags $(COMP_PKGS) 2>/dev/null)
+COMP_LIBS := $(shell pkg-config --libs $(COMP_PKGS) 2>/dev/null || echo -lz -llzma -llz4 -lzstd -llzo2 -lxxhash) -lbz2
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -luring -lmicrohttpd -ljansson) $(SLIRP_LIBS) $(COMP_LIBS) -lpthread
 
 SRCS    := $(sort $(wildcard src/*.c src/vmm/*.c src/dev/*.c src/boot/*.c src/backend/*.c src/pci/*.c src/virtio/*.c src/api/*.c))
 OBJS    := $(SRCS:%.c=$(O)/%.o)

@@ -48,9 +48,15 @@ static const char usage_run[] =
 "                        with a PVH entry note (told apart by its contents)\n"
 "  --initrd FILE         initial ramdisk for --kernel\n"
 "  --cmdline STRING      kernel command line (default \"" DEFAULT_CMDLINE "\")\n"
+"  --kernel-cache DIR    where decompressed bzImages are kept (default\n"
+"                        $XDG_CACHE_HOME/hyve or ~/.cache/hyve)\n"
+"  --no-kernel-cache     decompress the bzImage every time, keep nothing\n"
 "  --raw FILE[@ADDR]     load a raw real-mode image at 0x7C00 (or ADDR < 0x10000)\n"
 "                        and start the boot CPU there at 0000:ADDR, interrupts off\n"
 "Machine:\n"
+"  --legacy              a kernel boot gets a PC's legacy devices as well: the\n"
+"                        PIT, the 8259s advertised (MADT PCAT_COMPAT), the i8042\n"
+"                        (probed; the reset register); default: a lean machine\n"
 "  --memory SIZE         guest RAM, with K/M/G suffix (default 256M)\n"
 "  --cpus N              number of vCPUs, 1-64 (default 1)\n"
 "  --on-reboot=ACTION    exit (default): a guest reboot ends hyve with status 2;\n"
@@ -102,7 +108,7 @@ static const char usage_run[] =
 enum {
 	OPT_RAW = 256, OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_MEMORY, OPT_CPUS,
 	OPT_CONSOLE, OPT_STRICT, OPT_STATS, OPT_ON_REBOOT, OPT_DISK, OPT_DEVICE, OPT_NET,
-	OPT_API_SOCK,
+	OPT_API_SOCK, OPT_LEGACY, OPT_KCACHE, OPT_NO_KCACHE,
 };
 
 static const struct option run_options[] = {
@@ -120,6 +126,9 @@ static const struct option run_options[] = {
 	{ "device",	required_argument, NULL, OPT_DEVICE },
 	{ "net",	required_argument, NULL, OPT_NET },
 	{ "api-sock",	required_argument, NULL, OPT_API_SOCK },
+	{ "legacy",	no_argument,	   NULL, OPT_LEGACY },
+	{ "kernel-cache", required_argument, NULL, OPT_KCACHE },
+	{ "no-kernel-cache", no_argument,  NULL, OPT_NO_KCACHE },
 	{ "help",	no_argument,	   NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -127,7 +136,8 @@ static const struct option run_options[] = {
 #define MAX_DEVICES 28	/* PCI slots 1..31, less room for the host bridge */
 
 struct run_opts {
-	const char *raw, *kernel, *initrd, *cmdline, *console, *api_sock;
+	const char *raw, *kernel, *initrd, *cmdline, *console, *api_sock, *kcache;
+	bool no_kcache;
 	bool restart;
 	int ndev;
 	struct { char type[32]; const char *opts; } dev[MAX_DEVICES];
@@ -231,6 +241,13 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg, struct run_op
 		case OPT_API_SOCK: o->api_sock = optarg; break;
 		case OPT_STRICT: cfg->strict_io = true; break;
 		case OPT_STATS:	 cfg->stats = true; break;
+		case OPT_LEGACY: cfg->legacy = true; break;
+		case OPT_KCACHE:
+			if (!optarg[0])
+				return fail("--kernel-cache: empty directory name");
+			o->kcache = optarg;
+			break;
+		case OPT_NO_KCACHE: o->no_kcache = true; break;
 		case 'h':
 			fputs(usage_run, stdout);
 			return -1;
@@ -253,6 +270,8 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg, struct run_op
 		return fail("--raw cannot be combined with --kernel, --initrd or --cmdline");
 	if ((o->initrd || o->cmdline) && !o->kernel)
 		return fail("--initrd and --cmdline need --kernel");
+	if (o->kcache && o->no_kcache)
+		return fail("--kernel-cache and --no-kernel-cache exclude each other");
 	return 0;
 }
 
@@ -311,10 +330,12 @@ static int add_devices(struct vm *vm, const struct run_opts *o)
 }
 
 /* Put the guest into a freshly created VM: raw image, or ACPI + kernel. */
-static int load_guest(struct vm *vm, const struct raw_image *img, const struct kernel_image *k)
+static int load_guest(struct vm *vm, const struct raw_image *img, struct kernel_image *k,
+		      bool i8042)
 {
 	struct acpi_config acfg = { .ncpus = vm_ncpus(vm), .base_gpa = GUEST_BIOS_START,
-				    .mem_size = vm_mem_size(vm) };
+				    .mem_size = vm_mem_size(vm), .legacy = vm_has_pit(vm),
+				    .i8042 = i8042 };
 	struct kernel_entry entry;
 	uint64_t rsdp;
 	size_t room = GUEST_HIGH_START - GUEST_BIOS_START;
@@ -333,7 +354,14 @@ static int load_guest(struct vm *vm, const struct raw_image *img, const struct k
 	return kernel_set_entry(vm, &entry);
 }
 
-static void print_boot_stats(struct vm *vm, uint64_t t0, uint64_t out)
+/*
+ * The boot breakdown: setup_us = start to the first guest instruction (vCPU
+ * 0's first KVM_RUN), first_output_us = from there to the first console
+ * byte, run_end_us = start to the VM stopped (the rest of the wall time is
+ * teardown); and how the kernel was loaded.
+ */
+static void print_boot_stats(struct vm *vm, uint64_t t0, uint64_t out, uint64_t run_end,
+			     const struct kernel_load_stats *ks)
 {
 	uint64_t run = vm_first_run_ns(vm);
 
@@ -342,13 +370,24 @@ static void print_boot_stats(struct vm *vm, uint64_t t0, uint64_t out)
 	if (out && run && out >= run)
 		fprintf(stderr, " first_output_us=%llu",
 			(unsigned long long)((out - run) / 1000));
+	if (run_end > t0)
+		fprintf(stderr, " run_end_us=%llu", (unsigned long long)((run_end - t0) / 1000));
 	fputc('\n', stderr);
+	if (ks && ks->how)
+		fprintf(stderr, "stats: load kernel=%s fmt=%s cache=%s key_us=%llu decompress_us=%llu "
+			"cache_write_us=%llu place_us=%llu kaslr=%s delta=0x%llx\n", ks->how,
+			ks->fmt[0] ? ks->fmt : "-", ks->cache, (unsigned long long)ks->key_us,
+			(unsigned long long)ks->decompress_us, (unsigned long long)ks->cache_write_us,
+			(unsigned long long)ks->place_us, ks->kaslr ? "on" : "off",
+			(unsigned long long)ks->kaslr_delta);
 }
 
 /* The guest image, open on the host until it is placed in guest RAM. */
 struct guest {
 	struct raw_image img;
 	struct kernel_image k;
+	struct kernel_opts kopt;	/* how kernel_open_opts opens it */
+	struct kernel_load_stats kst;	/* how it was loaded (--stats) */
 	bool raw, have_kernel, k_open;
 };
 
@@ -364,7 +403,7 @@ static int run_vm(struct vm_config *cfg, const struct run_opts *o, struct guest 
 {
 	struct vm *vm = NULL;
 	int status;
-	uint64_t first_out;
+	uint64_t first_out, run_end = 0;
 	bool told = false;
 
 	cfg->con = con;
@@ -373,15 +412,18 @@ static int run_vm(struct vm_config *cfg, const struct run_opts *o, struct guest 
 		int r = vm_create(&vm, cfg);
 
 		if (r == 0 && g->have_kernel && !g->k_open) {	/* a restart reads them again */
-			r = kernel_open(&g->k, o->kernel, o->initrd,
-					o->cmdline ? o->cmdline : DEFAULT_CMDLINE, cfg->mem_size);
+			r = kernel_open_opts(&g->k, o->kernel, o->initrd,
+					     o->cmdline ? o->cmdline : DEFAULT_CMDLINE, cfg->mem_size,
+					     &g->kopt);
 			g->k_open = r == 0;
 		}
 		if (r == 0)
 			r = add_devices(vm, o);
 		if (r == 0)
-			r = load_guest(vm, g->raw ? &g->img : NULL, g->have_kernel ? &g->k : NULL);
+			r = load_guest(vm, g->raw ? &g->img : NULL, g->have_kernel ? &g->k : NULL,
+				       api != NULL);
 		if (g->k_open) {	/* in guest RAM now: free the host copy */
+			g->kst = g->k.st;
 			kernel_close(&g->k);
 			g->k_open = false;
 		}
@@ -404,6 +446,7 @@ static int run_vm(struct vm_config *cfg, const struct run_opts *o, struct guest 
 			err_set(-EIO, "%s", msg);
 			return -1;
 		}
+		run_end = mono_ns();
 		api_detach(api);
 		status = vm_stop_reason(vm);
 		if (status != VM_RESET || !o->restart)
@@ -420,7 +463,7 @@ static int run_vm(struct vm_config *cfg, const struct run_opts *o, struct guest 
 	if (cfg->stats) {
 		vm_print_stats(vm, stderr);
 		pci_bus_print_stats(pci_bus_of(vm), stderr);
-		print_boot_stats(vm, t0, first_out);
+		print_boot_stats(vm, t0, first_out, run_end, g->have_kernel ? &g->kst : NULL);
 	}
 	vm_destroy(vm);
 	return status;
@@ -451,9 +494,11 @@ static int cmd_run(int argc, char **argv, uint64_t t0)
 	if (o.raw && raw_open(o.raw, &g.img) < 0)
 		return fail(err_msg());
 	g.raw = o.raw != NULL;
+	g.kopt = (struct kernel_opts){ .decompress = true, .cache = !o.no_kcache,
+				       .cache_dir = o.kcache };
 	if (o.kernel) {
-		if (kernel_open(&g.k, o.kernel, o.initrd, o.cmdline ? o.cmdline : DEFAULT_CMDLINE,
-				cfg.mem_size) < 0)
+		if (kernel_open_opts(&g.k, o.kernel, o.initrd, o.cmdline ? o.cmdline : DEFAULT_CMDLINE,
+				     cfg.mem_size, &g.kopt) < 0)
 			return fail(err_msg());
 		g.have_kernel = g.k_open = true;
 		cfg.irqchip = true;
@@ -484,6 +529,7 @@ static int cmd_run(int argc, char **argv, uint64_t t0)
 	}
 	con = NULL;
 out:
+	kernel_cache_wait();	/* a new cache entry being written (long done, normally) */
 	if (con)
 		console_close(con);
 	api_close(api);

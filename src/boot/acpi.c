@@ -283,7 +283,8 @@ static long build_dsdt(struct out *o, const struct acpi_config *cfg)
 	return at;
 }
 
-static void build_fadt(struct out *o, long at, uint64_t facs, uint64_t dsdt, bool legacy)
+static void build_fadt(struct out *o, long at, uint64_t facs, uint64_t dsdt, bool legacy,
+		       bool i8042)
 {
 	struct acpi_fadt f = {
 		.firmware_ctrl = (uint32_t)facs,
@@ -302,7 +303,7 @@ static void build_fadt(struct out *o, long at, uint64_t facs, uint64_t dsdt, boo
 		/* lean: no 8042 flag, so Linux does not probe the i8042 (unless
 		   something needs it: --legacy, or an API that sends Ctrl-Alt-Del) */
 		.iapc_boot_arch = ACPI_IAPC_LEGACY_DEVICES | ACPI_IAPC_NO_VGA |
-				  (legacy ? ACPI_IAPC_8042 : 0),
+				  (i8042 ? ACPI_IAPC_8042 : 0),
 		/* a fixed-feature power button (acpi_pm.c, pressed by a
 		   graceful stop); no sleep button */
 		.flags = ACPI_FADT_WBINVD | ACPI_FADT_PROC_C1 |
@@ -450,7 +451,7 @@ int acpi_build(const struct acpi_config *cfg, void *buf, size_t room,
 			       (unsigned long long)(cfg->base_gpa + o.off));
 
 	build_facs(&o, facs);
-	build_fadt(&o, fadt, gpa(&o, facs), gpa(&o, dsdt), cfg->legacy);
+	build_fadt(&o, fadt, gpa(&o, facs), gpa(&o, dsdt), cfg->legacy, cfg->legacy || cfg->i8042);
 	build_madt(&o, madt, cfg->ncpus, cfg->legacy);
 	build_mcfg(&o, mcfg);
 

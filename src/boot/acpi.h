@@ -56,6 +56,8 @@ struct acpi_config {
 				   IAPC_BOOT_ARCH, reset through it).  Lean
 				   (false): no 8042 flag, no PCAT_COMPAT, reset
 				   through 0xCF9 */
+	bool i8042;		/* lean, but the 8042 flag set: something sends
+				   the guest keys (the API's SendCtrlAltDel) */
 };
 
 /*

@@ -141,7 +141,8 @@ void bzimage_zero_page(const struct bzimage *bz, const uint8_t *data,
 	}
 }
 
-int bzimage_place(const struct bzimage *bz, const uint8_t *data, struct vm *vm,
+int bzimage_place(const struct bzimage *bz, const uint8_t *data,
+		  const struct kernel_src *src, struct vm *vm,
 		  const struct bzimage_params *p, uint64_t zero_page_gpa)
 {
 	uint8_t *dst = vm_gpa(vm, KERNEL_LOAD_ADDR, bz->kernel_size);
@@ -153,7 +154,6 @@ int bzimage_place(const struct bzimage *bz, const uint8_t *data, struct vm *vm,
 	if (!zp)
 		return err_set(-ENOSPC, "boot_params at 0x%llx is not in guest RAM",
 			       (unsigned long long)zero_page_gpa);
-	memcpy(dst, data + bz->kernel_off, bz->kernel_size);
 	bzimage_zero_page(bz, data, p, zp);
-	return 0;
+	return kernel_src_read(src, bz->kernel_off, dst, bz->kernel_size);
 }

@@ -42,6 +42,7 @@
 #define BP_SIZE			0x1000
 
 #define BZ_LOADED_HIGH		0x01	/* loadflags: protected-mode code at 1 MiB */
+#define BZ_KASLR_FLAG		0x02	/* loadflags: the loader randomized the kernel */
 #define BZ_CAN_USE_HEAP		0x80	/* loadflags: heap_end_ptr is valid */
 #define BZ_MIN_VERSION		0x0206
 #define BZ_LOADER_UNDEFINED	0xFF	/* type_of_loader: not a registered loader */
@@ -85,7 +86,10 @@ struct vm;
  * Copy the protected-mode code to KERNEL_LOAD_ADDR and the zero page to
  * zero_page_gpa.  0 or -errno (err_set).
  */
-int bzimage_place(const struct bzimage *bz, const uint8_t *data, struct vm *vm,
+struct kernel_src;
+/* data: the file's first pages (the setup header); src: the whole file. */
+int bzimage_place(const struct bzimage *bz, const uint8_t *data,
+		  const struct kernel_src *src, struct vm *vm,
 		  const struct bzimage_params *p, uint64_t zero_page_gpa);
 
 #endif

@@ -8,10 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "boot/decomp.h"
 #include "boot/e820.h"
 #include "boot/kernel.h"
+#include <xxhash.h>
 #include "err.h"
 #include "util.h"
 #include "vcpu.h"
@@ -31,6 +35,60 @@ const uint64_t kernel_gdt[KERNEL_GDT_ENTRIES] = {
 	0x00CF93000000FFFFULL,	/* 0x18: data, read/write, accessed, 32-bit, 4 KiB granular */
 	0x00008B0000000067ULL,	/* 0x20: 32-bit TSS (busy), base 0, limit 0x67 */
 };
+
+/*
+ * The 64-bit entry's GDT (boot.rst, "64-bit Boot Protocol"): __BOOT_CS a
+ * 64-bit code segment, __BOOT_DS flat data, and the same TSS.
+ */
+const uint64_t kernel_gdt64[KERNEL_GDT_ENTRIES] = {
+	0,
+	0,
+	0x00AF9B000000FFFFULL,	/* 0x10: code, execute/read, accessed, long mode (L=1, D=0) */
+	0x00CF93000000FFFFULL,	/* 0x18: data, read/write, accessed */
+	0x00008B0000000067ULL,	/* 0x20: TSS (busy), base 0, limit 0x67 */
+};
+
+static uint64_t now_us(void)
+{
+	return mono_ns() / 1000;
+}
+
+bool kernel_cmdline_has(const char *cmdline, const char *word)
+{
+	size_t l = strlen(word);
+
+	for (const char *p = cmdline; p && *p; ) {
+		while (*p == ' ')
+			p++;
+		if (!strncmp(p, word, l) && (p[l] == ' ' || p[l] == '\0'))
+			return true;
+		p = strchr(p, ' ');
+	}
+	return false;
+}
+
+int kernel_src_read(const struct kernel_src *src, uint64_t off, void *dst, uint64_t len)
+{
+	uint8_t *d = dst;
+
+	if (src->buf) {
+		memcpy(dst, src->buf + off, len);
+		return 0;
+	}
+	while (len) {
+		ssize_t n = pread(src->fd, d, len > (1u << 30) ? (1u << 30) : len, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return err_set(n < 0 ? -errno : -EIO, "%s: read at 0x%llx: %s", src->name,
+				       (unsigned long long)off, n < 0 ? strerror(errno) : "file shrank");
+		d += n;
+		off += (uint64_t)n;
+		len -= (uint64_t)n;
+	}
+	return 0;
+}
 
 const char *kernel_fmt_size(char *buf, size_t len, uint64_t bytes)
 {
@@ -97,7 +155,115 @@ static int kernel_open_file(const char *path, uint64_t max, int *fd_out, size_t 
  * (its size is known before its bytes are read: a big initrd that cannot
  * fit is refused without reading it).
  */
-static int kernel_prepare(struct kernel_image *k)
+/* The bzImage's compressed payload: p, n (0 when it has none we can use). */
+static const uint8_t *bz_payload(const struct kernel_image *k, size_t *n)
+{
+	const struct bzimage *bz = &k->u.bz;
+
+	*n = 0;
+	if (bz->version < 0x0208)
+		return NULL;
+	/* bzimage_parse checked that it lies inside the file. */
+	*n = get32(k->kernel + BZ_PAYLOAD_LENGTH);
+	return k->kernel + bz->kernel_off + get32(k->kernel + BZ_PAYLOAD_OFFSET);
+}
+
+/* Decompress the payload into k->dec and parse it into k->vml. */
+static int kernel_decompress(struct kernel_image *k)
+{
+	size_t n;
+	const uint8_t *p = bz_payload(k, &n);
+	uint64_t t = now_us();
+	int r;
+
+	r = decomp_payload(k->kernel_name, p, n, k->mem_size, &k->dec, &k->dec_len);
+	if (r == 0)
+		r = vmlinux_parse(k->kernel_name, k->dec, k->dec_len, &k->vml);
+	k->st.decompress_us += now_us() - t;
+	if (r < 0) {
+		decomp_free(k->dec, k->dec_len);
+		k->dec = NULL;
+		k->dec_len = 0;
+	}
+	return r;
+}
+
+static void kernel_cache_store(struct kernel_image *k)
+{
+	uint64_t t = now_us();
+
+	if (kcache_store(k->cache_dir, k->key, &k->vml, k->dec, k->cache_max) < 0)
+		k->st.cache = "unwritable";
+	k->st.cache_write_us += now_us() - t;
+}
+
+/*
+ * A bzImage whose payload hyve can decompress becomes KERNEL_DIRECT: from
+ * the cache, or decompressed now (and stored).  Others stay KERNEL_BZIMAGE
+ * (the guest decompresses itself).
+ */
+static int kernel_direct_prepare(struct kernel_image *k, const struct kernel_opts *o)
+{
+	struct kcache_hdr h;
+	size_t n;
+	const uint8_t *p = bz_payload(k, &n);
+	int r, fd;
+
+	k->st.how = "bzimage";
+	if (!o || !o->decompress || !p || decomp_detect(p, n) == DECOMP_UNKNOWN)
+		return 0;
+	k->st.how = "direct";
+	k->st.fmt = decomp_name(decomp_detect(p, n));
+	k->st.cache = "off";
+	k->cache_max = o->cache_max ? o->cache_max : KCACHE_DEFAULT_MAX;
+	k->use_cache = o->cache;
+	if (k->use_cache && o->cache_dir) {
+		if ((size_t)snprintf(k->cache_dir, sizeof(k->cache_dir), "%s", o->cache_dir) >=
+		    sizeof(k->cache_dir))
+			return err_set(-ENAMETOOLONG, "--kernel-cache: path too long");
+	} else if (k->use_cache && kcache_default_dir(k->cache_dir, sizeof(k->cache_dir)) < 0) {
+		k->use_cache = false;		/* no home: no cache */
+	}
+	if (k->use_cache) {
+		uint64_t t = now_us();
+
+		kcache_key(k->kernel, k->kernel_size, k->key);
+		k->st.key_us = now_us() - t;
+		r = kcache_lookup(k->cache_dir, k->key, &fd, &h);
+		if (r == 0) {
+			k->cache_fd = fd;
+			k->vml = h.vm;
+			k->cache_digest = h.digest;
+			k->st.cache = "hit";
+		} else {
+			k->st.cache = r == -ENOENT ? "miss" : "rebuilt";
+		}
+	}
+	if (k->cache_fd < 0) {
+		if ((r = kernel_decompress(k)) < 0)
+			return r;
+		if (k->use_cache)
+			kernel_cache_store(k);
+	}
+	k->format = KERNEL_DIRECT;
+	if (k->vml.image_end > k->kernel_end)
+		k->kernel_end = k->vml.image_end;
+	if (!e820_is_ram(k->mem_size, k->vml.link_base, k->vml.image_end - k->vml.link_base)) {
+		char mem[32];
+
+		return err_set(-EFBIG, "%s: kernel needs %llu MiB (init_size) but --memory is %s",
+			       k->kernel_name, (unsigned long long)((k->kernel_end + (1 << 20) - 1) >> 20),
+			       kernel_fmt_mem(mem, sizeof(mem), k->mem_size));
+	}
+	return 0;
+}
+
+/*
+ * Parse the kernel, check the command line, and choose the initrd's place
+ * (its size is known before its bytes are read: a big initrd that cannot
+ * fit is refused without reading it).
+ */
+static int kernel_prepare(struct kernel_image *k, const struct kernel_opts *o)
 {
 	static const uint8_t elf_magic[4] = { 0x7f, 'E', 'L', 'F' };
 	uint64_t cmdline_max, limit, gpa;
@@ -106,6 +272,7 @@ static int kernel_prepare(struct kernel_image *k)
 
 	if (k->kernel_size >= 4 && memcmp(k->kernel, elf_magic, 4) == 0) {
 		k->format = KERNEL_PVH;
+		k->st.how = "pvh";
 		r = pvh_parse(k->kernel_name, k->kernel, k->kernel_size, k->mem_size, &k->u.pvh);
 		if (r < 0)
 			return r;
@@ -120,6 +287,8 @@ static int kernel_prepare(struct kernel_image *k)
 		k->kernel_end = k->u.bz.kernel_end;
 		cmdline_max = k->u.bz.cmdline_max;
 		limit = k->u.bz.initrd_limit;
+		if ((r = kernel_direct_prepare(k, o)) < 0)
+			return r;
 	}
 
 	if (k->cmdline_len > cmdline_max)
@@ -148,6 +317,9 @@ static void kernel_init(struct kernel_image *k, const char *kernel_name,
 	k->cmdline = cmdline ? cmdline : "";
 	k->cmdline_len = strlen(k->cmdline);
 	k->mem_size = mem_size;
+	k->kernel_fd = k->initrd_fd = k->cache_fd = -1;
+	k->st.fmt = "";
+	k->st.cache = "off";
 }
 
 int kernel_open_mem(struct kernel_image *k, const char *kernel_name,
@@ -166,7 +338,7 @@ int kernel_open_mem(struct kernel_image *k, const char *kernel_name,
 	k->initrd_size = initrd ? initrd_size : 0;
 	if (initrd && initrd_size == 0)
 		return err_set(-EINVAL, "%s: file is empty", k->initrd_name);
-	r = kernel_prepare(k);
+	r = kernel_prepare(k, NULL);
 	if (r < 0)
 		k->format = KERNEL_NONE;
 	return r;
@@ -175,31 +347,40 @@ int kernel_open_mem(struct kernel_image *k, const char *kernel_name,
 int kernel_open(struct kernel_image *k, const char *kernel, const char *initrd,
 		const char *cmdline, uint64_t mem_size)
 {
-	int fd, ifd = -1, r;
+	return kernel_open_opts(k, kernel, initrd, cmdline, mem_size, NULL);
+}
+
+/*
+ * The files are not read here: the kernel is mapped (its headers parsed in
+ * place, a bzImage's payload decompressed from the mapping), and what goes
+ * into guest RAM is pread straight there by kernel_place.
+ */
+int kernel_open_opts(struct kernel_image *k, const char *kernel, const char *initrd,
+		     const char *cmdline, uint64_t mem_size, const struct kernel_opts *opts)
+{
 	size_t size;
+	void *map;
+	int r;
 
 	kernel_init(k, kernel, initrd, cmdline, mem_size);
-	if ((r = kernel_open_file(kernel, mem_size, &fd, &size)) < 0 ||
-	    (r = read_fd_whole(kernel, fd, size, &k->kernel_buf)) < 0)
+	if ((r = kernel_open_file(kernel, mem_size, &k->kernel_fd, &size)) < 0)
 		return r;
-	k->kernel = k->kernel_buf;
+	map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, k->kernel_fd, 0);
+	if (map == MAP_FAILED) {
+		r = err_set(-errno, "%s: %s", kernel, strerror(errno));
+		goto fail;
+	}
+	k->kernel_map = map;
+	k->kernel_map_len = size;
+	k->kernel = map;
 	k->kernel_size = size;
 	/* No size cap here: kernel_prepare says where an initrd would not fit. */
-	if (initrd && (r = kernel_open_file(initrd, SIZE_MAX, &ifd, &k->initrd_size)) < 0)
+	if (initrd && (r = kernel_open_file(initrd, SIZE_MAX, &k->initrd_fd, &k->initrd_size)) < 0)
 		goto fail;
-	if ((r = kernel_prepare(k)) < 0)
+	if ((r = kernel_prepare(k, opts)) < 0)
 		goto fail;
-	if (initrd) {
-		r = read_fd_whole(initrd, ifd, k->initrd_size, &k->initrd_buf);
-		ifd = -1;
-		if (r < 0)
-			goto fail;
-		k->initrd = k->initrd_buf;
-	}
 	return 0;
 fail:
-	if (ifd >= 0)
-		close(ifd);
 	kernel_close(k);
 	return r;
 }
@@ -209,6 +390,19 @@ void kernel_close(struct kernel_image *k)
 	free(k->kernel_buf);
 	free(k->initrd_buf);
 	k->kernel_buf = k->initrd_buf = NULL;
+	if (k->kernel_map)
+		munmap(k->kernel_map, k->kernel_map_len);
+	k->kernel_map = NULL;
+	decomp_free(k->dec, k->dec_len);
+	k->dec = NULL;
+	k->dec_len = 0;
+	if (k->kernel_fd >= 0)
+		close(k->kernel_fd);
+	if (k->initrd_fd >= 0)
+		close(k->initrd_fd);
+	if (k->cache_fd >= 0)
+		close(k->cache_fd);
+	k->kernel_fd = k->initrd_fd = k->cache_fd = -1;
 	k->kernel = k->initrd = NULL;
 	k->format = KERNEL_NONE;
 }
@@ -226,9 +420,155 @@ static int kernel_copy(struct vm *vm, uint64_t gpa, const void *src, uint64_t le
 	return 0;
 }
 
-int kernel_place(const struct kernel_image *k, struct vm *vm, uint64_t rsdp_gpa,
+/* An identity map of the low 4 GiB in 2 MiB pages, for the 64-bit entry. */
+static int kernel_page_tables(struct vm *vm)
+{
+	uint64_t *pml4 = vm_gpa(vm, KERNEL_PML4_ADDR, 4096);
+	uint64_t *pdpt = vm_gpa(vm, KERNEL_PDPT_ADDR, 4096);
+	uint64_t *pd = vm_gpa(vm, KERNEL_PD_ADDR, 4 * 4096);
+
+	if (!pml4 || !pdpt || !pd)
+		return err_set(-ENOSPC, "page tables at 0x%x are not in guest RAM", KERNEL_PML4_ADDR);
+	memset(pml4, 0, 4096);
+	memset(pdpt, 0, 4096);
+	pml4[0] = KERNEL_PDPT_ADDR | 0x3;		/* present, writable */
+	for (uint64_t i = 0; i < 4; i++)
+		pdpt[i] = (KERNEL_PD_ADDR + i * 4096) | 0x3;
+	for (uint64_t i = 0; i < 4 * 512; i++)
+		pd[i] = (i << 21) | 0x83;		/* present, writable, 2 MiB page */
+	return 0;
+}
+
+/*
+ * The decompressed kernel's segments into guest RAM: from the decompressed
+ * buffer, or pread from the cache entry and hashed in place; the relocation
+ * table in *relocs (*owned: malloc'd, from the cache).  -EBADMSG: the cache
+ * entry's digest does not match.
+ */
+static int kernel_load_vmlinux(struct kernel_image *k, struct vm *vm, const uint8_t **relocs,
+			       uint8_t **owned)
+{
+	struct kernel_src src = { .buf = k->dec, .fd = k->cache_fd, .name = k->kernel_name };
+	XXH3_state_t *st = NULL;
+	int r = 0;
+
+	*relocs = NULL;
+	*owned = NULL;
+	if (!k->dec && (st = XXH3_createState()) == NULL)
+		return err_set(-ENOMEM, "out of memory");
+	if (st)
+		XXH3_64bits_reset(st);
+	for (int i = 0; i < k->vml.nseg && r == 0; i++) {
+		const struct vmlinux_seg *s = &k->vml.seg[i];
+		uint8_t *dst = vm_gpa(vm, s->paddr, s->memsz);
+
+		if (!dst) {
+			r = err_set(-ENOSPC, "kernel segment 0x%llx+0x%llx is not in guest RAM",
+				    (unsigned long long)s->paddr, (unsigned long long)s->memsz);
+			break;
+		}
+		if ((r = kernel_src_read(&src, s->off, dst, s->filesz)) < 0)
+			break;
+		if (st)
+			XXH3_64bits_update(st, dst, s->filesz);
+		if (s->memsz > s->filesz)
+			memset(dst + s->filesz, 0, s->memsz - s->filesz);
+	}
+	if (r == 0 && k->vml.relocs_len) {
+		if (k->dec) {
+			*relocs = k->dec + k->vml.relocs_off;
+		} else if (!(*owned = malloc(k->vml.relocs_len))) {
+			r = err_set(-ENOMEM, "out of memory");
+		} else if ((r = kernel_src_read(&src, k->vml.relocs_off, *owned, k->vml.relocs_len)) == 0) {
+			XXH3_64bits_update(st, *owned, k->vml.relocs_len);
+			*relocs = *owned;
+		}
+	}
+	if (r == 0 && st && XXH3_64bits_digest(st) != k->cache_digest)
+		r = -EBADMSG;
+	XXH3_freeState(st);
+	if (r < 0) {
+		free(*owned);
+		*owned = NULL;
+	}
+	return r;
+}
+
+static uint64_t kernel_random(void)
+{
+	uint64_t v;
+
+	if (getrandom(&v, sizeof(v), GRND_NONBLOCK) != (ssize_t)sizeof(v))
+		v = mono_ns() * 0x9E3779B97F4A7C15ULL;
+	return v;
+}
+
+/* KERNEL_DIRECT: page tables, GDT, zero page, segments, relocations. */
+static int kernel_place_direct(struct kernel_image *k, struct vm *vm,
+			       const struct bzimage_params *p, struct kernel_entry *entry)
+{
+	uint8_t *zp = vm_gpa(vm, KERNEL_ZERO_PAGE_ADDR, BP_SIZE), *owned = NULL;
+	const uint8_t *relocs;
+	int r;
+
+	if (!zp)
+		return err_set(-ENOSPC, "boot_params at 0x%x is not in guest RAM", KERNEL_ZERO_PAGE_ADDR);
+	if ((r = kernel_page_tables(vm)) < 0 ||
+	    (r = kernel_copy(vm, KERNEL_GDT_ADDR, kernel_gdt64, sizeof(kernel_gdt64), "GDT")) < 0)
+		return r;
+	bzimage_zero_page(&k->u.bz, k->kernel, p, zp);
+
+	r = kernel_load_vmlinux(k, vm, &relocs, &owned);
+	if (r == -EBADMSG) {		/* a corrupt cache entry: rebuild it */
+		kcache_remove(k->cache_dir, k->key);
+		close(k->cache_fd);
+		k->cache_fd = -1;
+		k->st.cache = "rebuilt";
+		if ((r = kernel_decompress(k)) < 0)
+			return r;
+		kernel_cache_store(k);
+		r = kernel_load_vmlinux(k, vm, &relocs, &owned);
+	}
+	if (r < 0)
+		return r;
+
+	/* KASLR, as the kernel's decompressor does it, unless the command line says nokaslr. */
+	if (k->vml.relocs_len && !kernel_cmdline_has(k->cmdline, "nokaslr")) {
+		uint64_t align = get32(k->kernel + BZ_KERNEL_ALIGNMENT);
+		uint64_t size = k->vml.image_end - k->vml.link_base;
+		uint64_t len = k->vml.file_end - k->vml.link_base;
+		uint8_t *img = vm_gpa(vm, k->vml.link_base, len);
+
+		if (align < 4096 || (align & (align - 1)))
+			align = 2 << 20;
+		if (k->vml.payload_len > size)
+			size = k->vml.payload_len;
+		k->st.kaslr_delta = reloc_pick_delta(k->vml.link_base, size, align, kernel_random());
+		r = img ? reloc_apply(k->kernel_name, img, len, k->vml.link_base, relocs,
+				      k->vml.relocs_len, k->st.kaslr_delta)
+			: err_set(-ENOSPC, "kernel is not in guest RAM");
+		if (r == 0) {
+			k->st.kaslr = true;
+			zp[BZ_LOADFLAGS] |= BZ_KASLR_FLAG;
+		}
+	}
+	free(owned);
+	if (r < 0)
+		return r;
+	entry->rip = k->vml.entry;
+	entry->cr3 = KERNEL_PML4_ADDR;
+	entry->esi = KERNEL_ZERO_PAGE_ADDR;
+	entry->gdt_limit = sizeof(kernel_gdt64) - 1;
+	return 0;
+}
+
+int kernel_place(struct kernel_image *k, struct vm *vm, uint64_t rsdp_gpa,
 		 struct kernel_entry *entry)
 {
+	struct kernel_src ksrc = { .buf = k->kernel_fd < 0 ? k->kernel : NULL, .fd = k->kernel_fd,
+				   .name = k->kernel_name };
+	struct kernel_src isrc = { .buf = k->initrd, .fd = k->initrd_fd, .name = k->initrd_name };
+	uint64_t t = now_us();
 	int r;
 
 	memset(entry, 0, sizeof(*entry));
@@ -238,15 +578,22 @@ int kernel_place(const struct kernel_image *k, struct vm *vm, uint64_t rsdp_gpa,
 	    (r = kernel_copy(vm, KERNEL_CMDLINE_ADDR, k->cmdline, k->cmdline_len + 1,
 			     "command line")) < 0)
 		return r;
-	if (k->initrd_name &&
-	    (r = kernel_copy(vm, k->initrd_gpa, k->initrd, k->initrd_size, k->initrd_name)) < 0)
-		return r;
+	if (k->initrd_name) {
+		void *dst = vm_gpa(vm, k->initrd_gpa, k->initrd_size);
+
+		if (!dst)
+			return err_set(-ENOSPC, "%s at 0x%llx+0x%llx is not in guest RAM", k->initrd_name,
+				       (unsigned long long)k->initrd_gpa,
+				       (unsigned long long)k->initrd_size);
+		if ((r = kernel_src_read(&isrc, 0, dst, k->initrd_size)) < 0)
+			return r;
+	}
 
 	entry->format = k->format;
 	entry->esp = KERNEL_STACK_TOP;
 	entry->gdt_base = KERNEL_GDT_ADDR;
 	entry->gdt_limit = sizeof(kernel_gdt) - 1;
-	if (k->format == KERNEL_BZIMAGE) {
+	if (k->format == KERNEL_BZIMAGE || k->format == KERNEL_DIRECT) {
 		struct bzimage_params p = {
 			.cmdline_gpa = KERNEL_CMDLINE_ADDR,
 			.initrd_gpa = k->initrd_gpa,
@@ -255,9 +602,13 @@ int kernel_place(const struct kernel_image *k, struct vm *vm, uint64_t rsdp_gpa,
 			.mem_size = k->mem_size,
 		};
 
-		r = bzimage_place(&k->u.bz, k->kernel, vm, &p, KERNEL_ZERO_PAGE_ADDR);
-		entry->eip = KERNEL_LOAD_ADDR;
-		entry->esi = KERNEL_ZERO_PAGE_ADDR;
+		if (k->format == KERNEL_DIRECT) {
+			r = kernel_place_direct(k, vm, &p, entry);
+		} else {
+			r = bzimage_place(&k->u.bz, k->kernel, &ksrc, vm, &p, KERNEL_ZERO_PAGE_ADDR);
+			entry->eip = KERNEL_LOAD_ADDR;
+			entry->esi = KERNEL_ZERO_PAGE_ADDR;
+		}
 	} else {
 		struct pvh_params p = {
 			.cmdline_gpa = KERNEL_CMDLINE_ADDR,
@@ -267,10 +618,11 @@ int kernel_place(const struct kernel_image *k, struct vm *vm, uint64_t rsdp_gpa,
 			.mem_size = k->mem_size,
 		};
 
-		r = pvh_place(&k->u.pvh, k->kernel, vm, &p, KERNEL_START_INFO_ADDR);
+		r = pvh_place(&k->u.pvh, &ksrc, vm, &p, KERNEL_START_INFO_ADDR);
 		entry->eip = k->u.pvh.entry;
 		entry->ebx = KERNEL_START_INFO_ADDR;
 	}
+	k->st.place_us = now_us() - t;
 	return r;
 }
 
@@ -289,19 +641,31 @@ void kernel_entry_state(const struct kernel_entry *entry, struct kvm_sregs *s,
 
 	data.selector = KERNEL_DS;
 	data.type = 0x3;
+	if (entry->format == KERNEL_DIRECT) {
+		code.l = 1;		/* 64-bit code segment */
+		code.db = 0;
+	}
 	s->cs = code;
 	s->ds = s->es = s->fs = s->gs = s->ss = data;
 	s->tr = tss;
 	s->gdt.base = entry->gdt_base;
 	s->gdt.limit = entry->gdt_limit;
-	/* Protected mode, paging off, caches on; no PAE, no long mode yet. */
-	s->cr0 = 0x11;		/* PE | ET */
-	s->cr4 = 0;
-	s->efer = 0;
+	if (entry->format == KERNEL_DIRECT) {
+		/* Long mode, paging on the identity map (boot.rst, 64-bit protocol). */
+		s->cr0 = 0x80050033;	/* PG | AM | WP | NE | ET | MP | PE */
+		s->cr3 = entry->cr3;
+		s->cr4 = 0x20;		/* PAE */
+		s->efer = 0x500;	/* LME | LMA */
+	} else {
+		/* Protected mode, paging off, caches on; no PAE, no long mode yet. */
+		s->cr0 = 0x11;		/* PE | ET */
+		s->cr4 = 0;
+		s->efer = 0;
+	}
 
 	/* Both entries want the rest zero (boot.rst: EBP, EDI, EBX = 0). */
 	memset(r, 0, sizeof(*r));
-	r->rip = entry->eip;
+	r->rip = entry->format == KERNEL_DIRECT ? entry->rip : entry->eip;
 	r->rsp = entry->esp;
 	r->rsi = entry->esi;
 	r->rbx = entry->ebx;

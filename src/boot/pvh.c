@@ -150,7 +150,7 @@ int pvh_parse(const char *name, const uint8_t *data, size_t size,
 	return 0;
 }
 
-int pvh_place(const struct pvh_image *pvh, const uint8_t *data, struct vm *vm,
+int pvh_place(const struct pvh_image *pvh, const struct kernel_src *src, struct vm *vm,
 	      const struct pvh_params *p, uint64_t start_info_gpa)
 {
 	struct e820_entry map[E820_MAX];
@@ -171,7 +171,10 @@ int pvh_place(const struct pvh_image *pvh, const uint8_t *data, struct vm *vm,
 		if (!dst)
 			return err_set(-ENOSPC, "kernel segment 0x%llx+0x%llx is not in guest RAM",
 				       (unsigned long long)s->paddr, (unsigned long long)s->memsz);
-		memcpy(dst, data + s->offset, s->filesz);
+		int r = kernel_src_read(src, s->offset, dst, s->filesz);
+
+		if (r < 0)
+			return r;
 		memset(dst + s->filesz, 0, s->memsz - s->filesz);	/* .bss */
 	}
 

@@ -76,7 +76,8 @@ struct vm;
  * by the module list and the memory map (all within 4 KiB).
  * 0 or -errno (err_set).
  */
-int pvh_place(const struct pvh_image *pvh, const uint8_t *data, struct vm *vm,
+struct kernel_src;
+int pvh_place(const struct pvh_image *pvh, const struct kernel_src *src, struct vm *vm,
 	      const struct pvh_params *p, uint64_t start_info_gpa);
 
 #endif

@@ -591,8 +591,17 @@ static void test_files(void **state)
 	assert_int_equal(k.format, KERNEL_BZIMAGE);
 	assert_int_equal(k.kernel_size, size);
 	assert_int_equal(k.initrd_size, 10);
-	assert_memory_equal(k.initrd, "0123456789", 10);
+	assert_null(k.initrd);			/* not read: pread into guest RAM by kernel_place */
 	assert_int_equal(k.initrd_gpa, 256 * MiB - 4096);
+	{
+		struct kernel_entry e;
+		struct vm *vm = guest_vm(256 * MiB);
+
+		assert_int_equal(kernel_place(&k, vm, 0, &e), 0);
+		assert_memory_equal(gpa(k.initrd_gpa), "0123456789", 10);
+		assert_memory_equal(gpa(0x100000), img + 5 * 512, 4096);
+		free_vm();
+	}
 	kernel_close(&k);
 
 	assert_int_equal(kernel_open(&k, "/nonexistent/vmlinuz", NULL, NULL, 256 * MiB), -ENOENT);
