@@ -92,12 +92,14 @@ FUZZ_SRC_fuzz_virtqueue := src/virtio/virtqueue.c src/mem.c src/err.c
 FUZZ_SRC_fuzz_vblk_parse := src/dev/virtio_blk.c src/virtio/virtio_pci.c src/virtio/virtqueue.c src/pci/pci.c src/pci/msix.c src/backend/blk.c $(FUZZ_VM_SRC)
 FUZZ_SRC_fuzz_vnet_tx := src/dev/virtio_net_tx.c
 FUZZ_SRC_fuzz_api := src/api/fc.c src/err.c src/util.c
-FUZZ_SRC_fuzz_bzimage := src/boot/kernel.c src/boot/bzimage.c src/boot/pvh.c src/boot/e820.c $(FUZZ_VM_SRC)
+FUZZ_SRC_fuzz_kboot := src/boot/decomp.c src/boot/reloc.c src/err.c
+FUZZ_SRC_fuzz_bzimage := src/boot/kernel.c src/boot/bzimage.c src/boot/pvh.c src/boot/e820.c src/boot/decomp.c src/boot/reloc.c src/boot/kcache.c $(FUZZ_VM_SRC)
 .SECONDEXPANSION:
 build/fuzz/%: tests/fuzz/%.c $$(FUZZ_SRC_$$*)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -std=gnu11 -g -O1 -D_GNU_SOURCE -DHYVE_LOCK_DEBUG -Isrc -Wall -Wextra -Werror -Wno-unused-parameter \
-		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $^ -lpthread -luring -ljansson
+		$(shell pkg-config --cflags lzo2 2>/dev/null) \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $^ -lpthread -luring -ljansson $(COMP_LIBS)
 fuzz: $(FUZZ_BINS)
 
 # The whole suite: the normal build and the ASan+UBSan build of the same tree.

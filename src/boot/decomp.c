@@ -12,6 +12,7 @@
 #include "boot/decomp.h"
 #include "err.h"
 
+#define LZMA_MEMLIMIT		(256u << 20)	/* lzma -9's dictionary is 64 MiB */
 #define LZ4_LEGACY_MAGIC	0x184C2102u
 #define LZ4_LEGACY_BLOCK	(8u << 20)	/* decompressed bytes per block, at most */
 
@@ -127,7 +128,8 @@ static long dec_lzma_stream(const char *name, const char *fmt, lzma_stream *s,
 	if (r != LZMA_STREAM_END)
 		return corrupt(name, fmt, r == LZMA_BUF_ERROR ? "stream ends early" :
 				   r == LZMA_DATA_ERROR ? "bad data" :
-				   r == LZMA_FORMAT_ERROR ? "bad header" : "decoder error");
+				   r == LZMA_FORMAT_ERROR ? "bad header" :
+				   r == LZMA_MEMLIMIT_ERROR ? "dictionary over 256 MiB" : "decoder error");
 	return (long)s->total_out;
 }
 
@@ -135,7 +137,7 @@ static long dec_lzma(const char *name, const uint8_t *in, size_t n, uint8_t *out
 {
 	lzma_stream s = LZMA_STREAM_INIT;
 
-	if (lzma_alone_decoder(&s, UINT64_MAX) != LZMA_OK)
+	if (lzma_alone_decoder(&s, LZMA_MEMLIMIT) != LZMA_OK)
 		return err_set(-ENOMEM, "%s: liblzma: cannot initialise", name);
 	return dec_lzma_stream(name, "lzma", &s, in, n, out, cap);
 }
@@ -145,7 +147,7 @@ static long dec_xz(const char *name, const uint8_t *in, size_t n, uint8_t *out, 
 	lzma_stream s = LZMA_STREAM_INIT;
 
 	/* One stream: the size trailer after it is not xz padding. */
-	if (lzma_stream_decoder(&s, UINT64_MAX, 0) != LZMA_OK)
+	if (lzma_stream_decoder(&s, LZMA_MEMLIMIT, 0) != LZMA_OK)
 		return err_set(-ENOMEM, "%s: liblzma: cannot initialise", name);
 	return dec_lzma_stream(name, "xz", &s, in, n, out, cap);
 }
@@ -167,7 +169,7 @@ static long dec_lzo(const char *name, const uint8_t *in, size_t n, uint8_t *out,
 
 	if (lzo_init() != LZO_E_OK)
 		return err_set(-ENOMEM, "%s: liblzo2: cannot initialise", name);
-#define NEED(k) do { if (n - off < (size_t)(k)) return corrupt(name, "lzo", "header ends early"); } while (0)
+#define NEED(k) do { if (off > n || n - off < (uint64_t)(k)) return corrupt(name, "lzo", "stream ends early"); } while (0)
 	NEED(4);
 	version = (unsigned)in[off] << 8 | in[off + 1];
 	off += 4;			/* version, library version */

@@ -120,7 +120,7 @@ shell_restart() {
 }
 
 echo "# Linux scenarios: $HYVE $HYVE_ARGS, kernel $(cat "$KIT/release" 2>/dev/null)"
-echo "1..25"
+echo "1..31"
 
 # 1. interactive: 2 vCPUs, 512M, typed input, poweroff
 interactive smp2 shell_poweroff --kernel "$KERNEL" --initrd "$INITRD" \
@@ -227,6 +227,36 @@ if [ -f "$D/a.img" ] && [ -x "$DEBUGFS" ]; then
 else
 	for d in pci lspci read write ro rng durability; do n=$((n + 1)); echo "ok $n - virtio $d # SKIP no disk images in the payload"; done
 fi
+
+# 26-31. hyve decompresses the bzImage itself and enters it at 64 bits, the
+# kernel cache, KASLR: two boots, two kernel text addresses (/proc/kallsyms
+# as root), the same one each time with nokaslr
+KC=$T/kcache
+boot_run kaslr1 --kernel "$KERNEL" --initrd "$INITRD" --kernel-cache "$KC" --stats --strict-io \
+	--cmdline "console=ttyS0 quiet hyve.run=grep_-m1_-w_T_/proc/kallsyms"
+boot_run kaslr2 --kernel "$KERNEL" --initrd "$INITRD" --kernel-cache "$KC" --stats \
+	--cmdline "console=ttyS0 quiet hyve.run=grep_-m1_-w_T_/proc/kallsyms"
+boot_run nokaslr --kernel "$KERNEL" --initrd "$INITRD" --kernel-cache "$KC" --stats \
+	--cmdline "console=ttyS0 quiet nokaslr hyve.run=grep_-m1_-w_T_/proc/kallsyms"
+text() { tr -d '\r' <"$T/$1.out" | sed -n 's/^\([0-9a-f]\{16\}\) [Tt] .*/\1/p' | head -n 1; }
+t1=$(text kaslr1) t2=$(text kaslr2) t3=$(text nokaslr)
+check "direct boot: hyve decompressed the bzImage (cache miss), status 0 under --strict-io" \
+	"$(grep -q 'stats: load kernel=direct fmt=[a-z0-9]* cache=miss' "$T/kaslr1.err" && [ "$(cat "$T/kaslr1.status")" = 0 ] && echo 0 || echo 1)" \
+	"$T/kaslr1.out" "$T/kaslr1.err"
+check "kernel cache: the second boot hits it" \
+	"$(grep -q 'stats: load kernel=direct .*cache=hit' "$T/kaslr2.err" && [ "$(cat "$T/kaslr2.status")" = 0 ] && echo 0 || echo 1)" \
+	"$T/kaslr2.out" "$T/kaslr2.err"
+check "KASLR: two boots show different kernel text addresses (${t1:-?}, ${t2:-?})" \
+	"$([ -n "$t1" ] && [ -n "$t2" ] && [ "$t1" != "$t2" ] && echo 0 || echo 1)" "$T/kaslr1.out" "$T/kaslr2.out"
+check "nokaslr: the kernel text at its link address (${t3:-?})" \
+	"$([ "$t3" = ffffffff81000000 ] && grep -q 'kaslr=off' "$T/nokaslr.err" && echo 0 || echo 1)" "$T/nokaslr.out" "$T/nokaslr.err"
+boot_run nocache --kernel "$KERNEL" --initrd "$INITRD" --no-kernel-cache --stats \
+	--cmdline "console=ttyS0 quiet hyve.run=hyve-check"
+check "--no-kernel-cache: decompressed, nothing cached, dmesg clean" \
+	"$(grep -q 'cache=off' "$T/nocache.err" && [ "$(field nocache dmesg_bad)" = 0 ] && [ "$(cat "$T/nocache.status")" = 0 ] && echo 0 || echo 1)" \
+	"$T/nocache.out" "$T/nocache.err"
+n_kc=$(ls "$KC" 2>/dev/null | grep -c '\.hkc$')
+check "the kernel cache holds one entry ($n_kc)" "$([ "$n_kc" = 1 ] && echo 0 || echo 1)"
 
 # 11. triple fault / bad kernel handling: a kernel image too big for memory
 "$HYVE" run --kernel "$KERNEL" --initrd "$INITRD" --memory 32M >/dev/null 2>"$T/small.err"
