@@ -38,12 +38,14 @@ int main(int argc, char **argv)
 	uint64_t rsdp;
 	size_t used, n;
 
-	if (argc < 2 || argc > 5) {
-		fprintf(stderr, "usage: acpi-dump DIR [NCPUS [BASE_GPA [MEM_SIZE]]]\n");
+	if (argc < 2 || argc > 6) {
+		fprintf(stderr, "usage: acpi-dump DIR [NCPUS[L] [BASE_GPA [MEM_SIZE]]]  (L: --legacy)\n");
 		return 2;
 	}
-	if (argc > 2)
+	if (argc > 2) {
 		cfg.ncpus = atoi(argv[2]);
+		cfg.legacy = argv[2][strlen(argv[2]) - 1] == 'L';
+	}
 	if (argc > 3)
 		cfg.base_gpa = strtoull(argv[3], NULL, 0);
 	if (argc > 4)
