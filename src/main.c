@@ -718,6 +718,7 @@ static int cmd_fc(int argc, char **argv, uint64_t t0)
 		break;
 	}
 out:
+	kernel_cache_wait();	/* a new cache entry being written (long done, normally) */
 	if (con)
 		console_close(con);
 	api_close(api);

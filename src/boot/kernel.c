@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,6 +199,72 @@ static void kernel_cache_store(struct kernel_image *k)
 }
 
 /*
+ * Storing a new entry is off the boot's critical path: once the kernel is
+ * in guest RAM, a thread writes the entry from the decompressed buffer
+ * (which it then frees) while the guest boots; kernel_cache_wait() joins
+ * it before hyve exits.
+ */
+struct store_job {
+	char dir[PATH_MAX];
+	char key[KCACHE_KEY_LEN + 1];
+	struct vmlinux vml;
+	uint8_t *dec;
+	size_t dec_len;
+	uint64_t max;
+};
+
+#define MAX_STORES 4
+static pthread_t stores[MAX_STORES];
+static int nstores;
+static pthread_mutex_t stores_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void *store_main(void *arg)
+{
+	struct store_job *j = arg;
+
+	kcache_store(j->dir, j->key, &j->vml, j->dec, j->max);
+	decomp_free(j->dec, j->dec_len);
+	free(j);
+	return NULL;
+}
+
+static void kernel_cache_store_async(struct kernel_image *k)
+{
+	struct store_job *j = malloc(sizeof(*j));
+	bool started = false;
+
+	if (j) {
+		memcpy(j->dir, k->cache_dir, sizeof(j->dir));
+		memcpy(j->key, k->key, sizeof(j->key));
+		j->vml = k->vml;
+		j->dec = k->dec;
+		j->dec_len = k->dec_len;
+		j->max = k->cache_max;
+		pthread_mutex_lock(&stores_lock);
+		if (nstores < MAX_STORES && pthread_create(&stores[nstores], NULL, store_main, j) == 0) {
+			nstores++;
+			started = true;
+		}
+		pthread_mutex_unlock(&stores_lock);
+	}
+	if (!started) {
+		free(j);
+		kernel_cache_store(k);
+		return;
+	}
+	k->dec = NULL;		/* the thread owns it now */
+	k->dec_len = 0;
+}
+
+void kernel_cache_wait(void)
+{
+	pthread_mutex_lock(&stores_lock);
+	while (nstores > 0)
+		pthread_join(stores[--nstores], NULL);
+	pthread_mutex_unlock(&stores_lock);
+}
+
+/*
  * A bzImage whose payload hyve can decompress becomes KERNEL_DIRECT: from
  * the cache, or decompressed now (and stored).  Others stay KERNEL_BZIMAGE
  * (the guest decompresses itself).
@@ -242,8 +309,7 @@ static int kernel_direct_prepare(struct kernel_image *k, const struct kernel_opt
 	if (k->cache_fd < 0) {
 		if ((r = kernel_decompress(k)) < 0)
 			return r;
-		if (k->use_cache)
-			kernel_cache_store(k);
+		k->store_pending = k->use_cache;	/* once it is in guest RAM */
 	}
 	k->format = KERNEL_DIRECT;
 	if (k->vml.image_end > k->kernel_end)
@@ -526,7 +592,7 @@ static int kernel_place_direct(struct kernel_image *k, struct vm *vm,
 		k->st.cache = "rebuilt";
 		if ((r = kernel_decompress(k)) < 0)
 			return r;
-		kernel_cache_store(k);
+		k->store_pending = true;
 		r = kernel_load_vmlinux(k, vm, &relocs, &owned);
 	}
 	if (r < 0)
@@ -555,6 +621,10 @@ static int kernel_place_direct(struct kernel_image *k, struct vm *vm,
 	free(owned);
 	if (r < 0)
 		return r;
+	if (k->store_pending) {		/* relocs pointed into dec: done with it here */
+		k->store_pending = false;
+		kernel_cache_store_async(k);
+	}
 	entry->rip = k->vml.entry;
 	entry->cr3 = KERNEL_PML4_ADDR;
 	entry->esi = KERNEL_ZERO_PAGE_ADDR;

@@ -106,6 +106,7 @@ struct kernel_image {
 	int cache_fd;			/* cache hit: the entry; else -1 */
 	uint64_t cache_digest;
 	bool use_cache;
+	bool store_pending;		/* a miss: store it once placed */
 	uint64_t cache_max;
 	char cache_dir[PATH_MAX];
 	char key[KCACHE_KEY_LEN + 1];
@@ -141,6 +142,11 @@ int kernel_open_mem(struct kernel_image *k, const char *kernel_name,
 		    const char *initrd_name, const uint8_t *initrd,
 		    size_t initrd_size, const char *cmdline, uint64_t mem_size);
 void kernel_close(struct kernel_image *k);
+/*
+ * A cache miss is stored by a background thread once the kernel is in guest
+ * RAM; this waits for every such store (before exit; tests).
+ */
+void kernel_cache_wait(void);
 
 struct vm;
 /*

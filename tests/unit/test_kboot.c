@@ -456,6 +456,7 @@ static void boot_one(const char *path, const char *cd, const char *cmdline, cons
 	assert_string_equal(k.st.cache, want_cache);
 	*st = k.st;
 	kernel_close(&k);
+	kernel_cache_wait();	/* a miss is stored in the background */
 }
 
 /* The guest RAM after boot_one: the segments as in vml, relocated by delta. */
