@@ -1,6 +1,6 @@
 /*
- * main.c - the command line: `hyve run [OPTIONS]`, `hyve --help`,
- * `hyve --version`.  Options become a vm_config; then the VM is built, the
+ * main.c - the command line: `hyve run [OPTIONS]`, `hyve check-host`,
+ * `hyve --help`, `hyve --version`.  Options become a vm_config; then the VM is built, the
  * image loaded, the vCPUs run, and the way the VM stopped becomes the exit
  * status.  Only main prints errors and exits.
  */
@@ -23,6 +23,7 @@
 #include "pci/pci.h"
 #include "console.h"
 #include "err.h"
+#include "hostprobe.h"
 #include "util.h"
 #include "vm.h"
 
@@ -35,6 +36,8 @@ static const char usage_top[] =
 "usage: hyve run [OPTIONS]     run a virtual machine (see hyve run --help)\n"
 "       hyve fc [OPTIONS]      Firecracker-compatible API server (hyve fc --help)\n"
 "       hyve ctl --api-sock PATH COMMAND   control a running hyve (hyve ctl --help)\n"
+"       hyve check-host [--quiet] what this host's KVM can run: kvm, restricted\n"
+"                                 (no Linux guests, e.g. kvm_pvm) or none\n"
 "       hyve --help | --version\n"
 "\n"
 "hyve is a virtual machine monitor for Linux/KVM: one thread per vCPU runs\n"
@@ -53,6 +56,8 @@ static const char usage_run[] =
 "  --no-kernel-cache     decompress the bzImage every time, keep nothing\n"
 "  --raw FILE[@ADDR]     load a raw real-mode image at 0x7C00 (or ADDR < 0x10000)\n"
 "                        and start the boot CPU there at 0000:ADDR, interrupts off\n"
+"  --force               boot a Linux kernel even where hyve check-host says\n"
+"                        restricted (e.g. kvm_pvm, where it fails or hangs)\n"
 "Machine:\n"
 "  --legacy              a kernel boot gets a PC's legacy devices as well: the\n"
 "                        PIT, the 8259s advertised (MADT PCAT_COMPAT), the i8042\n"
@@ -103,12 +108,14 @@ static const char usage_run[] =
 "     KVM internal error)\n"
 "\n"
 "Environment: HYVE_GUEST_KIT=DIR holds the default guest (vmlinuz, initrd.img);\n"
-"HYVE_KVM_DEVICE=PATH opens PATH instead of /dev/kvm.\n";
+"HYVE_KVM_DEVICE=PATH opens PATH instead of /dev/kvm;  HYVE_HOST_KIND=kvm|\n"
+"restricted|none sets check-host's answer;  HYVE_SYSFS_ROOT=DIR looks for\n"
+"module/kvm_pvm there instead of in /sys.\n";
 
 enum {
 	OPT_RAW = 256, OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_MEMORY, OPT_CPUS,
 	OPT_CONSOLE, OPT_STRICT, OPT_STATS, OPT_ON_REBOOT, OPT_DISK, OPT_DEVICE, OPT_NET,
-	OPT_API_SOCK, OPT_LEGACY, OPT_KCACHE, OPT_NO_KCACHE,
+	OPT_API_SOCK, OPT_LEGACY, OPT_KCACHE, OPT_NO_KCACHE, OPT_FORCE,
 };
 
 static const struct option run_options[] = {
@@ -129,6 +136,7 @@ static const struct option run_options[] = {
 	{ "legacy",	no_argument,	   NULL, OPT_LEGACY },
 	{ "kernel-cache", required_argument, NULL, OPT_KCACHE },
 	{ "no-kernel-cache", no_argument,  NULL, OPT_NO_KCACHE },
+	{ "force",	no_argument,	   NULL, OPT_FORCE },
 	{ "help",	no_argument,	   NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -138,7 +146,7 @@ static const struct option run_options[] = {
 struct run_opts {
 	const char *raw, *kernel, *initrd, *cmdline, *console, *api_sock, *kcache;
 	bool no_kcache;
-	bool restart;
+	bool restart, force;
 	int ndev;
 	struct { char type[32]; const char *opts; } dev[MAX_DEVICES];
 	char kit_kernel[4096], kit_initrd[4096];
@@ -239,6 +247,7 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg, struct run_op
 			break;
 		}
 		case OPT_API_SOCK: o->api_sock = optarg; break;
+		case OPT_FORCE:	 o->force = true; break;
 		case OPT_STRICT: cfg->strict_io = true; break;
 		case OPT_STATS:	 cfg->stats = true; break;
 		case OPT_LEGACY: cfg->legacy = true; break;
@@ -304,13 +313,64 @@ static int find_guest_kit(struct run_opts *o)
 			 dir);
 		return fail(msg);
 	}
-	if (access("/sys/module/kvm_pvm", F_OK) == 0 && access("/dev/kvm", F_OK) == 0)
-		fprintf(stderr, "hyve: note: this host's KVM is kvm_pvm, which cannot run an unmodified Linux kernel; "
-			"bash scripts/demo.sh boots the default guest in the nested-KVM rig instead\n");
 	o->kernel = o->kit_kernel;
 	o->initrd = o->kit_initrd;
 	if (!o->cmdline)
 		o->cmdline = DEFAULT_CMDLINE " quiet";
+	return 0;
+}
+
+/*
+ * A Linux kernel on a host whose KVM cannot run one (hyve check-host says
+ * restricted): one line with the reason and the way out, at once, instead
+ * of a boot that fails or hangs.  0, or the exit status.
+ */
+static int refuse_linux_here(void)
+{
+	struct host_probe p;
+	char msg[1400];
+
+	if (host_probe(&p) < 0)
+		return fail(err_msg());
+	if (p.kind != HOST_RESTRICTED)
+		return 0;
+	snprintf(msg, sizeof(msg),
+		 "this host's KVM cannot boot a Linux kernel (%s); boot it in the nested-KVM rig "
+		 "(bash scripts/demo.sh, tests/rig/rig.sh) or pass --force to try anyway", p.reason);
+	return fail(msg);
+}
+
+/* hyve check-host [--quiet]: the probe's answer on stdout, status 0. */
+static int cmd_check_host(int argc, char **argv)
+{
+	struct host_probe p;
+	bool quiet = false;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--quiet") || !strcmp(argv[i], "-q")) {
+			quiet = true;
+		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			fputs("usage: hyve check-host [--quiet]\n"
+			      "Prints what this host's KVM can run, then the reason:\n"
+			      "  kvm         Linux guests and small guests run natively\n"
+			      "  restricted  small guests run natively; a Linux kernel does not\n"
+			      "              (e.g. kvm_pvm): Linux guests need the nested-KVM rig\n"
+			      "  none        no usable KVM device\n"
+			      "--quiet prints the word alone.  Status 0 whatever the answer.\n", stdout);
+			return 0;
+		} else {
+			char msg[300];
+			snprintf(msg, sizeof(msg), "check-host: unknown option '%.200s' (hyve check-host [--quiet])",
+				 argv[i]);
+			return fail(msg);
+		}
+	}
+	if (host_probe(&p) < 0)
+		return fail(err_msg());
+	if (quiet)
+		printf("%s\n", host_kind_name(p.kind));
+	else
+		printf("%s: %s\n", host_kind_name(p.kind), p.reason);
 	return 0;
 }
 
@@ -490,6 +550,8 @@ static int cmd_run(int argc, char **argv, uint64_t t0)
 	if (status)
 		return status < 0 ? 0 : status;
 	if (!o.raw && !o.kernel && (status = find_guest_kit(&o)))
+		return status;
+	if (o.kernel && !o.force && (status = refuse_linux_here()))
 		return status;
 	if (o.raw && raw_open(o.raw, &g.img) < 0)
 		return fail(err_msg());
@@ -738,6 +800,8 @@ int main(int argc, char **argv)
 		return cmd_fc(argc, argv, t0);
 	if (argc >= 2 && !strcmp(argv[1], "run"))
 		return cmd_run(argc - 1, argv + 1, t0);
+	if (argc >= 2 && !strcmp(argv[1], "check-host"))
+		return cmd_check_host(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "fc"))
 		return cmd_fc(argc - 1, argv + 1, t0);
 	if (argc >= 2 && !strcmp(argv[1], "ctl"))
