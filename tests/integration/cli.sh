@@ -7,9 +7,12 @@
 # POSIX sh, runs under busybox ash.  Environment: HYVE (default
 # <repo>/build/hyve), HV_TIMEOUT (default 30).
 #
-# A few tests give a valid command line; what they expect depends on
-# /dev/kvm: without it, the one-line /dev/kvm error (status 1); with it, the
-# tiny guest runs (cli; hlt) and powers off (status 0).
+# A few tests give a valid command line; what they expect depends on what
+# `hyve check-host` says: none, the one-line /dev/kvm error (status 1); kvm
+# or restricted, the tiny guest runs (cli; hlt) and powers off (status 0).
+# The check-host tests and the restricted-host refusal of a Linux kernel
+# force the probe's answer (HYVE_HOST_KIND) or point it elsewhere
+# (HYVE_KVM_DEVICE, HYVE_SYSFS_ROOT), so they run the same on every host.
 
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib.sh
@@ -139,7 +142,12 @@ usage_error "no arguments: usage error" --
 usage_error "unknown command" -- frobnicate
 usage_error "unknown option to run" -- run --bogus --raw "$IMG"
 usage_error "unknown global option" -- --bogus
-usage_error "run without --raw" -- run
+# no guest and no guest kit (HYVE_GUEST_KIT: an empty folder, so the test
+# does not depend on whether the kit was built)
+mkdir "$TMPD/nokit"
+export HYVE_GUEST_KIT="$TMPD/nokit"
+usage_error "run without a guest and no guest kit: one line naming the kit" "guest kit" -- run
+unset HYVE_GUEST_KIT
 usage_error "--raw without its argument" -- run --raw
 usage_error "--memory without its argument" -- run --raw "$IMG" --memory
 usage_error "--raw with a missing file names the file" "nonexistent" -- run --raw "$TMPD/nonexistent.bin"
@@ -215,15 +223,155 @@ accepted "--memory 1G --cpus 64 --console none --strict-io are accepted" -- \
 	run --raw "$IMG" --memory 1G --cpus 64 --console none --strict-io
 accepted "--memory 2048K is accepted" -- run --raw "$IMG" --memory 2048K
 
-if [ -e /dev/kvm ]; then
-	T_NUM=$((T_NUM + 1))
-	echo "ok $T_NUM - no /dev/kvm: one line naming /dev/kvm, status 1 # SKIP /dev/kvm exists"
-elif t_begin "no /dev/kvm: one line naming /dev/kvm, status 1"; then
+export HYVE_KVM_DEVICE="$TMPD/no-kvm"
+if t_begin "no KVM device (HYVE_KVM_DEVICE missing): one line naming it, status 1"; then
 	hv run --raw "$IMG"
 	want_status 1
 	want_out_empty
-	want_err_one_line '/dev/kvm'
+	want_err_one_line "$TMPD/no-kvm"
 	t_end
 fi
+unset HYVE_KVM_DEVICE
+
+# ---- the host probe: hyve check-host --------------------------------------------
+
+if t_begin "check-host: one line 'KIND: reason' (kvm, restricted or none), status 0"; then
+	hv check-host
+	want_status 0
+	want_err_empty
+	[ "$(wc -l <"$OUT")" -eq 1 ] || diag "stdout: expected one line, got $(wc -l <"$OUT")"
+	want_out_has '^(kvm|restricted|none): .{10,}' "'kvm|restricted|none: reason'"
+	t_end
+fi
+
+if t_begin "check-host --quiet: the word alone, as the suite's own probe saw it"; then
+	hv check-host --quiet
+	want_status 0
+	want_err_empty
+	want_out "$KVM_KIND\n"
+	t_end
+fi
+
+for k in kvm restricted none; do
+	export HYVE_HOST_KIND=$k
+	if t_begin "check-host: HYVE_HOST_KIND=$k sets the answer"; then
+		hv check-host --quiet
+		want_status 0
+		want_out "$k\n"
+		hv check-host
+		want_out_has "^$k: .*HYVE_HOST_KIND" "'$k: ... HYVE_HOST_KIND ...'"
+		t_end
+	fi
+done
+export HYVE_HOST_KIND=pvm
+usage_error "check-host: HYVE_HOST_KIND=pvm (not a kind): one line naming it" "HYVE_HOST_KIND" -- check-host
+unset HYVE_HOST_KIND
+usage_error "check-host --bogus: usage error" "check-host" -- check-host --bogus
+
+if t_begin "check-host --help: status 0, names the three answers"; then
+	hv check-host --help
+	want_status 0
+	want_err_empty
+	for w in kvm restricted none; do want_out_has "$w"; done
+	t_end
+fi
+
+export HYVE_KVM_DEVICE="$TMPD/no-kvm"
+if t_begin "check-host: a KVM device that does not exist: none, naming it"; then
+	hv check-host
+	want_status 0
+	want_out_has "^none: .*$TMPD/no-kvm" "'none: ... $TMPD/no-kvm ...'"
+	t_end
+fi
+export HYVE_KVM_DEVICE=/dev/null
+if t_begin "check-host: a device that is not KVM (/dev/null): none"; then
+	hv check-host
+	want_status 0
+	want_out_has "^none: .*/dev/null" "'none: ... /dev/null ...'"
+	t_end
+fi
+unset HYVE_KVM_DEVICE
+
+# HYVE_SYSFS_ROOT: a fake sysfs with module/kvm_pvm.  Where the KVM device
+# works, the marker makes the answer restricted; where it does not, none.
+mkdir -p "$TMPD/sys/module/kvm_pvm" "$TMPD/sys-plain/module"
+export HYVE_SYSFS_ROOT="$TMPD/sys-plain"
+PLAIN=$("$HYVE" check-host --quiet 2>/dev/null)
+export HYVE_SYSFS_ROOT="$TMPD/sys"
+echo "# without the kvm_pvm marker check-host says: $PLAIN"
+if t_begin "check-host: HYVE_SYSFS_ROOT with module/kvm_pvm: restricted where the KVM device works, else none"; then
+	hv check-host
+	want_status 0
+	case $PLAIN in
+	kvm | restricted) want_out_has "^restricted: .*kvm_pvm .*$TMPD/sys/module/kvm_pvm" "'restricted: ... kvm_pvm (<root>/module/kvm_pvm) ...'" ;;
+	none) want_out_has '^none: ' "'none: ...' (no usable KVM device here)" ;;
+	*) diag "check-host --quiet without the marker said '$PLAIN'" ;;
+	esac
+	t_end
+fi
+unset HYVE_SYSFS_ROOT
+
+# ---- a Linux kernel on a restricted host (kvm_pvm): refused at once ------------
+
+# now_ms: milliseconds (GNU date +%N; whole seconds where %N is not there)
+now_ms() {
+	_t=$(date +%s%N 2>/dev/null)
+	case $_t in
+	*[!0-9]* | "") echo $(($(date +%s) * 1000)) ;;
+	*) echo $((_t / 1000000)) ;;
+	esac
+}
+
+# A kit that is only files (the refusal comes before the kernel is read).
+mkdir "$TMPD/kit"
+printf 'not a kernel' >"$TMPD/kit/vmlinuz"
+printf 'not an initrd' >"$TMPD/kit/initrd.img"
+export HYVE_HOST_KIND=restricted
+# refused DESCRIPTION -- ARGS: one line naming the reason and the ways out,
+# status 1, within a second.
+refused() {
+	_desc=$1
+	shift 2
+	if t_begin "$_desc"; then
+		_t0=$(now_ms)
+		hv "$@"
+		_ms=$(($(now_ms) - _t0))
+		want_status 1
+		want_out_empty
+		want_err_one_line 'cannot boot a Linux kernel.*HYVE_HOST_KIND=restricted.*rig.*scripts/demo.sh.*--force'
+		[ "$_ms" -le 1000 ] || diag "took $_ms ms (want at most 1000)"
+		t_end
+	fi
+}
+export HYVE_GUEST_KIT="$TMPD/kit"
+refused "restricted host: hyve run (the default guest kit) is refused within a second, one line" -- run
+refused "restricted host: hyve run --kernel is refused within a second, one line" -- \
+	run --kernel "$TMPD/kit/vmlinuz" --initrd "$TMPD/kit/initrd.img"
+if [ -f "$root/build/guest-kit/vmlinuz" ] && [ -f "$root/build/guest-kit/initrd.img" ]; then
+	export HYVE_GUEST_KIT="$root/build/guest-kit"
+	refused "restricted host: hyve run of the real guest kit is refused within a second" -- run
+else
+	refused "restricted host: hyve run of the real guest kit is refused within a second (kit not built: the stand-in kit)" -- run
+fi
+export HYVE_GUEST_KIT="$TMPD/kit"
+if t_begin "restricted host: --force goes past the refusal (to the kernel loader)"; then
+	hv run --force
+	want_status 1
+	want_out_empty
+	want_err_one_line "$TMPD/kit/vmlinuz"
+	if grep -q 'cannot boot a Linux kernel' "$ERR"; then diag "--force was refused"; fi
+	t_end
+fi
+unset HYVE_GUEST_KIT
+accepted "restricted host: a raw image is not refused" -- run --raw "$IMG"
+export HYVE_HOST_KIND=kvm
+if t_begin "kvm host (HYVE_HOST_KIND=kvm): a kernel is not refused (the loader reads it)"; then
+	hv run --kernel "$TMPD/kit/vmlinuz"
+	want_status 1
+	want_err_one_line "$TMPD/kit/vmlinuz"
+	if grep -q 'cannot boot a Linux kernel' "$ERR"; then diag "refused on a kvm host"; fi
+	t_end
+fi
+unset HYVE_HOST_KIND
 
 t_done

@@ -24,6 +24,7 @@ T_SKIPPED=0
 T_NEED_KVM=0		# set to 1 while KVM tests run (see t_begin)
 KVM_OK=0
 KVM_WHY=""
+KVM_KIND=none
 
 t_setup() {
 	TMPD=$(mktemp -d "${TMPDIR:-/tmp}/hyve-test.XXXXXX") || {
@@ -41,15 +42,19 @@ t_cleanup() {
 	[ -z "${TMPD:-}" ] || rm -rf "$TMPD"
 }
 
-# Can /dev/kvm be opened read-write?  Sets KVM_OK and KVM_WHY.
+# Can this host run the small test guests?  Asks the one host probe,
+# `hyve check-host`: kvm or restricted (e.g. kvm_pvm) run them, none does
+# not.  Sets KVM_KIND, KVM_OK and KVM_WHY (the probe's reason when not).
 kvm_probe() {
-	if [ ! -e /dev/kvm ]; then
-		KVM_OK=0 KVM_WHY="no /dev/kvm"
-	elif (exec 3<>/dev/kvm) 2>/dev/null; then
-		KVM_OK=1 KVM_WHY=""
-	else
-		KVM_OK=0 KVM_WHY="cannot open /dev/kvm"
-	fi
+	KVM_KIND=$("$HYVE" check-host --quiet 2>/dev/null) || KVM_KIND=none
+	case $KVM_KIND in
+	kvm | restricted) KVM_OK=1 KVM_WHY="" ;;
+	*)
+		KVM_KIND=none KVM_OK=0
+		KVM_WHY=$("$HYVE" check-host 2>&1 | head -n 1)
+		[ -n "$KVM_WHY" ] || KVM_WHY="hyve check-host failed"
+		;;
+	esac
 }
 
 # diag LINE...: one diagnostic line for the current test.

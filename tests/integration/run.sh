@@ -12,8 +12,9 @@
 #   GUESTS      directory of the guest .bin files (default <repo>/build/guests)
 #   HV_TIMEOUT  seconds each hyve run may take (default 30)
 #
-# Every test needs /dev/kvm: when it cannot be opened, each test is reported
-# as "ok N - ... # SKIP no /dev/kvm" (same tests, same numbers).
+# Every test needs a KVM that runs small guests (`hyve check-host` says kvm
+# or restricted); where it says none, each test is reported as
+# "ok N - ... # SKIP <the probe's reason>" (same tests, same numbers).
 
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib.sh
@@ -27,9 +28,9 @@ t_setup
 kvm_probe
 echo "# hyve integration tests: HYVE=$HYVE GUESTS=$GUESTS"
 if [ "$KVM_OK" = 1 ]; then
-	echo "# /dev/kvm: usable"
+	echo "# hyve check-host: $KVM_KIND: the guests run here"
 else
-	echo "# /dev/kvm: $KVM_WHY: every test is skipped"
+	echo "# $KVM_WHY: every test is skipped"
 fi
 if [ "$KVM_OK" = 1 ]; then
 	[ -x "$HYVE" ] || echo "# WARNING: $HYVE is not an executable file"
