@@ -28,11 +28,8 @@ for f in vmlinuz vmlinux initrd.img release; do
 	[ -f "$KIT/$f" ] && cp "$KIT/$f" "$dir/kit/"
 done
 # Disks for the virtio scenarios: an ext4 image with a file, a blank one.
-mkdir -p "$dir/disks/src"
-echo "hello from the host" >"$dir/disks/src/hello.txt"
-bash "$top/scripts/mkdisk.sh" "$dir/disks/src" "$dir/disks/a.img" 16M >/dev/null
-truncate -s 1M "$dir/disks/b.img"
-rm -rf "$dir/disks/src"
+sh "$top/tests/linux/disks.sh" "$dir/disks"
+PATH=$PATH:/usr/sbin:/sbin
 cp "$(command -v debugfs)" "$dir/debugfs"	# to check the image after hyve
 cp "$(command -v e2fsck)" "$dir/e2fsck"		# replays the journal after kill -9
 cat >"$dir/run" <<'RUN'
