@@ -2,10 +2,10 @@
 # scripts/demo.sh - install what is needed, build hyve and the guest kit, and
 # boot the default guest (Debian's stock cloud kernel + busybox) to a shell.
 #
-# Where /dev/kvm can run Linux, this is hyve itself on your terminal: an
-# interactive shell; `poweroff -f` or Ctrl-A x ends it.  Extra arguments go
-# to `hyve run` (e.g. --cpus 2 --memory 512M).
-# Where it cannot (no /dev/kvm, or a kvm_pvm host), the same boot runs inside
+# `hyve check-host` decides.  Where it says kvm (Linux runs natively), this
+# is hyve itself on your terminal: an interactive shell; `poweroff -f` or
+# Ctrl-A x ends it.  Extra arguments go to `hyve run` (e.g. --cpus 2).
+# Where it says restricted (e.g. kvm_pvm) or none, the same boot runs inside
 # the nested-KVM rig (tests/rig), which has no keyboard: a short shell session
 # is typed into the guest's console for you, and you see it all.
 set -euo pipefail
@@ -14,12 +14,13 @@ bash scripts/setup.sh
 make -s -j"$(nproc 2>/dev/null || echo 2)" all
 bash scripts/guest-kit.sh
 
-if [ -c /dev/kvm ] && [ ! -e /sys/module/kvm_pvm ] && { exec 3<>/dev/kvm; } 2>/dev/null; then
-	exec 3>&-
+host=$(build/hyve check-host)
+if [ "${host%%:*}" = kvm ]; then
 	exec build/hyve run --cpus 2 --memory 512M "$@"
 fi
 
-echo "demo: this host's /dev/kvm cannot run Linux; booting hyve's default guest inside the nested-KVM rig (about a minute)" >&2
+echo "demo: hyve check-host: $host" >&2
+echo "demo: so the default guest boots inside the nested-KVM rig (about a minute)" >&2
 pl=$(mktemp -d /tmp/hyve-demo.XXXXXX)
 trap 'rm -rf "$pl"' EXIT
 mkdir -p "$pl/kit"
