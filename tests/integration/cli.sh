@@ -24,6 +24,21 @@ HYVE=${HYVE:-$root/build/hyve}
 t_setup
 kvm_probe
 echo "# hyve CLI tests: HYVE=$HYVE"
+
+# Some tests set HYVE_KVM_DEVICE, HYVE_HOST_KIND, HYVE_SYSFS_ROOT or
+# HYVE_GUEST_KIT; restore_env puts back what the caller had (e.g. the whole
+# suite run with HYVE_KVM_DEVICE=/nonexistent to see a host as one without KVM).
+ENV_VARS="HYVE_KVM_DEVICE HYVE_HOST_KIND HYVE_SYSFS_ROOT HYVE_GUEST_KIT"
+for _v in $ENV_VARS; do
+	eval "_saved_$_v=\${$_v-@unset@}"
+done
+restore_env() {
+	for _v in $ENV_VARS; do
+		eval "_x=\$_saved_$_v"
+		if [ "$_x" = @unset@ ]; then unset "$_v"; else export "$_v=$_x"; fi
+	done
+}
+KVM_DEV=${HYVE_KVM_DEVICE:-/dev/kvm}
 [ -x "$HYVE" ] || echo "# WARNING: $HYVE is not an executable file"
 
 # Images: a 2-byte guest (cli; hlt), an empty file, a directory.
@@ -73,7 +88,7 @@ accepted() {
 		else
 			want_status 1
 			want_out_empty
-			want_err_one_line '/dev/kvm'
+			want_err_one_line "$KVM_DEV"
 		fi
 		t_end
 	fi
@@ -147,7 +162,7 @@ usage_error "unknown global option" -- --bogus
 mkdir "$TMPD/nokit"
 export HYVE_GUEST_KIT="$TMPD/nokit"
 usage_error "run without a guest and no guest kit: one line naming the kit" "guest kit" -- run
-unset HYVE_GUEST_KIT
+restore_env
 usage_error "--raw without its argument" -- run --raw
 usage_error "--memory without its argument" -- run --raw "$IMG" --memory
 usage_error "--raw with a missing file names the file" "nonexistent" -- run --raw "$TMPD/nonexistent.bin"
@@ -231,7 +246,7 @@ if t_begin "no KVM device (HYVE_KVM_DEVICE missing): one line naming it, status 
 	want_err_one_line "$TMPD/no-kvm"
 	t_end
 fi
-unset HYVE_KVM_DEVICE
+restore_env
 
 # ---- the host probe: hyve check-host --------------------------------------------
 
@@ -265,7 +280,7 @@ for k in kvm restricted none; do
 done
 export HYVE_HOST_KIND=pvm
 usage_error "check-host: HYVE_HOST_KIND=pvm (not a kind): one line naming it" "HYVE_HOST_KIND" -- check-host
-unset HYVE_HOST_KIND
+restore_env
 usage_error "check-host --bogus: usage error" "check-host" -- check-host --bogus
 
 if t_begin "check-host --help: status 0, names the three answers"; then
@@ -276,6 +291,7 @@ if t_begin "check-host --help: status 0, names the three answers"; then
 	t_end
 fi
 
+unset HYVE_HOST_KIND
 export HYVE_KVM_DEVICE="$TMPD/no-kvm"
 if t_begin "check-host: a KVM device that does not exist: none, naming it"; then
 	hv check-host
@@ -290,10 +306,11 @@ if t_begin "check-host: a device that is not KVM (/dev/null): none"; then
 	want_out_has "^none: .*/dev/null" "'none: ... /dev/null ...'"
 	t_end
 fi
-unset HYVE_KVM_DEVICE
+restore_env
 
 # HYVE_SYSFS_ROOT: a fake sysfs with module/kvm_pvm.  Where the KVM device
 # works, the marker makes the answer restricted; where it does not, none.
+unset HYVE_HOST_KIND
 mkdir -p "$TMPD/sys/module/kvm_pvm" "$TMPD/sys-plain/module"
 export HYVE_SYSFS_ROOT="$TMPD/sys-plain"
 PLAIN=$("$HYVE" check-host --quiet 2>/dev/null)
@@ -309,7 +326,7 @@ if t_begin "check-host: HYVE_SYSFS_ROOT with module/kvm_pvm: restricted where th
 	esac
 	t_end
 fi
-unset HYVE_SYSFS_ROOT
+restore_env
 
 # ---- a Linux kernel on a restricted host (kvm_pvm): refused at once ------------
 
@@ -362,7 +379,8 @@ if t_begin "restricted host: --force goes past the refusal (to the kernel loader
 	if grep -q 'cannot boot a Linux kernel' "$ERR"; then diag "--force was refused"; fi
 	t_end
 fi
-unset HYVE_GUEST_KIT
+restore_env
+export HYVE_HOST_KIND=restricted
 accepted "restricted host: a raw image is not refused" -- run --raw "$IMG"
 export HYVE_HOST_KIND=kvm
 if t_begin "kvm host (HYVE_HOST_KIND=kvm): a kernel is not refused (the loader reads it)"; then
@@ -372,6 +390,6 @@ if t_begin "kvm host (HYVE_HOST_KIND=kvm): a kernel is not refused (the loader r
 	if grep -q 'cannot boot a Linux kernel' "$ERR"; then diag "refused on a kvm host"; fi
 	t_end
 fi
-unset HYVE_HOST_KIND
+restore_env
 
 t_done
