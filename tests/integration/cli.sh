@@ -330,11 +330,12 @@ restore_env
 
 # ---- a Linux kernel on a restricted host (kvm_pvm): refused at once ------------
 
-# now_ms: milliseconds (GNU date +%N; whole seconds where %N is not there)
+# now_ms: milliseconds (GNU date +%N; busybox's date has no %N: the
+# uptime, in hundredths of a second)
 now_ms() {
 	_t=$(date +%s%N 2>/dev/null)
 	case $_t in
-	*[!0-9]* | "") echo $(($(date +%s) * 1000)) ;;
+	*[!0-9]* | "") awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime ;;
 	*) echo $((_t / 1000000)) ;;
 	esac
 }
