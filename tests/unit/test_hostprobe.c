@@ -3,14 +3,8 @@
  * facts, the HYVE_HOST_KIND override, and fact gathering pointed elsewhere
  * with HYVE_KVM_DEVICE and HYVE_SYSFS_ROOT.  No KVM needed.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "unit.h"
 #include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -165,15 +159,10 @@ static void test_gather_overrides(void **state)
 	unsetenv("HYVE_KVM_DEVICE");
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_decide_none),
-		cmocka_unit_test(test_decide_restricted),
-		cmocka_unit_test(test_decide_kvm),
-		cmocka_unit_test(test_names),
-		cmocka_unit_test(test_forced),
-		cmocka_unit_test(test_gather_overrides),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(NULL, NULL,
+	  TEST(test_decide_none),
+	  TEST(test_decide_restricted),
+	  TEST(test_decide_kvm),
+	  TEST(test_names),
+	  TEST(test_forced),
+	  TEST(test_gather_overrides))
