@@ -50,6 +50,7 @@ void host_facts_gather(struct host_facts *f)
 
 	memset(f, 0, sizeof(*f));
 	snprintf(f->dev, sizeof(f->dev), "%s", dev && *dev ? dev : "/dev/kvm");
+	vmm_init(&vmm);
 	if (vmm_create(&vmm, f->dev) == 0) {
 		f->kvm_ok = true;
 		vmm_destroy(&vmm);
