@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -181,8 +182,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			return MHD_NO;
 		*con_cls = r;
 		if (cl && strtoull(cl, NULL, 10) > FC_BODY_MAX) {
-			r->too_big = true;	/* answer now; the body is never read */
-			return fault(c, "The request body is larger than 65536 bytes.");
+			const char *ex = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+								     MHD_HTTP_HEADER_EXPECT);
+			r->too_big = true;
+			/*
+			 * A client waiting for "100 Continue" gets the answer
+			 * now and never sends the body.  Any other client is
+			 * already sending it: answering now and closing would
+			 * reset the connection under its feet (it sees no
+			 * answer at all), so the body is read and dropped as
+			 * it comes (bounded by the request deadline) and the
+			 * answer follows it.
+			 */
+			if (ex && !strcasecmp(ex, "100-continue"))
+				return fault(c, "The request body is larger than 65536 bytes.");
 		}
 		return MHD_YES;
 	}

@@ -197,6 +197,13 @@ if t_begin "a body over 64 KiB is refused"; then
 	want_fault 'larger than 65536'
 	t_end
 fi
+if t_begin "a body over 64 KiB announced with Expect: 100-continue is refused before it is sent"; then
+	CODE=$(curl -s --max-time 10 --unix-socket "$SOCK" -X PUT -H 'Content-Type: application/json' \
+		-H 'Expect: 100-continue' --expect100-timeout 5 \
+		--data-binary @"$TMPD/big" -o "$OUT" -w '%{http_code}' http://localhost/entropy)
+	want_fault 'larger than 65536'
+	t_end
+fi
 if t_begin "a chunked body over 64 KiB is refused"; then
 	CODE=$(curl -s --max-time 10 --unix-socket "$SOCK" -X PUT -H 'Transfer-Encoding: chunked' \
 		--data-binary @"$TMPD/big" -o "$OUT" -w '%{http_code}' http://localhost/entropy)
