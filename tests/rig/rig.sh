@@ -3,7 +3,8 @@
 # QEMU TCG (-cpu max: emulated AMD SVM + NPT), kvm_amd loaded inside, so the
 # payload sees a real upstream /dev/kvm. See docs/rig.md.
 #
-#   tests/rig/rig.sh [--timeout SEC] [--boot-timeout SEC] [--retries N] PAYLOAD_DIR
+#   tests/rig/rig.sh [--timeout SEC] [--boot-timeout SEC] [--idle-timeout SEC]
+#                    [--retries N] PAYLOAD_DIR
 #
 # PAYLOAD_DIR's contents appear in the guest as /payload; /payload/run is run
 # there (cwd /payload, HYVE_RIG=1). Its output is streamed to stdout and its
@@ -12,6 +13,10 @@
 # the guest died, bad usage).
 #
 # Watchdog: each attempt (boot + payload) gets --timeout SEC (default 300);
+# once the payload runs, --idle-timeout SEC (default 0: off) ends an attempt
+# whose output channel has been silent that long (the emulated first-level
+# VM has been seen to stall for good mid-payload, rarely, on loaded hosts:
+# waiting for --timeout then costs most of it); it is retried like a timeout.
 # the boot alone (until the payload starts) gets --boot-timeout SEC (default
 # 60; a normal boot takes 3-7 s). An attempt that times out is killed and
 # retried --retries N times (default 1): about 1 boot in 130 hangs inside the
@@ -26,13 +31,14 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() {
-    echo "usage: $0 [--timeout SEC] [--boot-timeout SEC] [--retries N] PAYLOAD_DIR" >&2
+    echo "usage: $0 [--timeout SEC] [--boot-timeout SEC] [--idle-timeout SEC] [--retries N] PAYLOAD_DIR" >&2
     exit 1
 }
 
 TIMEOUT=300
 BOOT_TIMEOUT=60
 RETRIES=1
+IDLE_TIMEOUT=0
 PAYLOAD=""
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -40,6 +46,8 @@ while [ $# -gt 0 ]; do
     --timeout=*) TIMEOUT=${1#*=}; shift ;;
     --boot-timeout) [ $# -ge 2 ] || usage; BOOT_TIMEOUT=$2; shift 2 ;;
     --boot-timeout=*) BOOT_TIMEOUT=${1#*=}; shift ;;
+    --idle-timeout) [ $# -ge 2 ] || usage; IDLE_TIMEOUT=$2; shift 2 ;;
+    --idle-timeout=*) IDLE_TIMEOUT=${1#*=}; shift ;;
     --retries) [ $# -ge 2 ] || usage; RETRIES=$2; shift 2 ;;
     --retries=*) RETRIES=${1#*=}; shift ;;
     -h | --help) usage ;;
@@ -51,6 +59,7 @@ done
 [ -n "$PAYLOAD" ] || usage
 [[ "$TIMEOUT" =~ ^[1-9][0-9]*$ ]] || rig_die "--timeout wants a positive number of seconds, got '$TIMEOUT'"
 [[ "$BOOT_TIMEOUT" =~ ^[1-9][0-9]*$ ]] || rig_die "--boot-timeout wants a positive number of seconds, got '$BOOT_TIMEOUT'"
+[[ "$IDLE_TIMEOUT" =~ ^[0-9]+$ ]] || rig_die "--idle-timeout wants a number of seconds, got '$IDLE_TIMEOUT'"
 [[ "$RETRIES" =~ ^[0-9]+$ ]] || rig_die "--retries wants a number, got '$RETRIES'"
 [ -d "$PAYLOAD" ] || rig_die "payload directory '$PAYLOAD' not found"
 [ -f "$PAYLOAD/run" ] || rig_die "payload '$PAYLOAD' has no 'run' script"
@@ -152,6 +161,7 @@ QEMU=(qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp "$CPUS" -m "$MEM"
 handle_line() {
     local line=${1//$'\r'/}
     got_output=1
+    rig_now last_line
     case "$state:$line" in
     boot:*@@RIG-START@@*)
         state=payload
@@ -180,7 +190,7 @@ handle_line() {
 # TIMED_OUT (seconds, with what timed out) on a timeout.
 attempt() {
     local line now s_prep s_boot s_run s_total
-    local state=boot t0 t_start=0 t_end=0 deadline boot_deadline limit got_output=0
+    local state=boot t0 t_start=0 t_end=0 deadline boot_deadline limit got_output=0 last_line=0
     RESULT="" STATUS="" QRC=0 TIMED_OUT=""
     rm -f "$TMP/kernel.log"
     : >"$TMP/out"
@@ -213,6 +223,10 @@ attempt() {
         if [ "$state" = boot ] && [ -z "$STATUS" ] && [ "$boot_deadline" -lt "$limit" ]; then
             limit=$boot_deadline
         fi
+        if [ "$IDLE_TIMEOUT" -gt 0 ] && [ "$state" = payload ] && [ -z "$STATUS" ] &&
+            [ $((last_line + IDLE_TIMEOUT * 1000000)) -lt "$limit" ]; then
+            limit=$((last_line + IDLE_TIMEOUT * 1000000))
+        fi
         if [ "$now" -ge "$limit" ]; then
             if [ -n "$STATUS" ]; then
                 RESULT="exit"
@@ -220,6 +234,8 @@ attempt() {
                 RESULT=timeout
                 if [ "$limit" -eq "$deadline" ]; then
                     TIMED_OUT="$TIMEOUT s"
+                elif [ "$state" = payload ]; then
+                    TIMED_OUT="$IDLE_TIMEOUT s without output (the payload stalled)"
                 else
                     TIMED_OUT="$BOOT_TIMEOUT s (the guest did not finish booting)"
                 fi

@@ -53,4 +53,4 @@ sh ./tests-run || bad=1
 exit $bad
 EOF
 chmod +x "$pl/run"
-bash tests/rig/rig.sh --timeout 1200 --boot-timeout 300 --retries 2 "$pl"
+bash tests/rig/rig.sh --timeout 1200 --boot-timeout 300 --idle-timeout 480 --retries 2 "$pl"
