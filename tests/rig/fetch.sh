@@ -21,11 +21,13 @@ set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# Modules the rig loads (virtio-console: the fast output channel, /dev/hvc0);
+# Modules the rig loads (virtio-console: the fast output channel, /dev/hvc0;
+# tun and vhost-net: the tap and vhost=on scenarios of tests/linux/net.sh,
+# loaded here because a fresh cache has no kernel .deb when the payload is built);
 # their dependencies are added from each module's
 # 'depends=' modinfo field (what depmod writes to modules.dep; the .deb ships
 # no modules.dep because depmod runs at install time).
-WANT_MODULES=(irqbypass kvm ccp kvm-amd virtio-pci virtio-console)
+WANT_MODULES=(irqbypass kvm ccp kvm-amd virtio-pci virtio-console tun vhost-net)
 # Bump when the kernel stage's layout changes, to redo it on existing caches.
 KERNEL_STAGE=2
 
