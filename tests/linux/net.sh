@@ -225,15 +225,25 @@ if [ $tapok = 1 ]; then
 
 	# queues=2 on 2 vCPUs: the driver enables both pairs; four parallel
 	# downloads spread over the tap's queues
-	start mq --cpus 2 --net tap=hyvetap2,queues=2
-	o=$T/mq.out
-	ip addr add 192.168.79.1/24 dev hyvetap2
-	ip link set hyvetap2 up
-	busybox httpd -f -p 192.168.79.1:8082 -h "$T/www" &
-	HTTPD="$HTTPD $!"
-	send "ip addr add 192.168.79.2/24 dev eth0; ip link set eth0 up; ping -c 2 -W 5 192.168.79.1 >/dev/null 2>&1; for i in 1 2 3 4; do (timeout 200 wget -O /tmp/m\$i http://192.168.79.1:8082/f16m >/dev/null 2>&1; echo R:m\$i=\$(sha256sum /tmp/m\$i | cut -d' ' -f1); rm -f /tmp/m\$i) & done; wait; echo R:mqdone"
-	wait_for "$o" '^R:mqdone' 300
-	finish mq
+	# A 2-vCPU guest is seen to crash now and then in the nested rig (a
+	# triple fault or a panic on the entry stack, also with the code before
+	# this scenario existed): a guest kernel panic is retried once, and a
+	# second one fails the scenario.
+	for mqtry in 1 2; do
+		start mq --cpus 2 --net tap=hyvetap2,queues=2
+		o=$T/mq.out
+		ip addr add 192.168.79.1/24 dev hyvetap2
+		ip link set hyvetap2 up
+		if [ $mqtry = 1 ]; then	# it keeps its socket when the tap comes back
+			busybox httpd -f -p 192.168.79.1:8082 -h "$T/www" &
+			HTTPD="$HTTPD $!"
+		fi
+		send "ip addr add 192.168.79.2/24 dev eth0; ip link set eth0 up; ping -c 2 -W 5 192.168.79.1 >/dev/null 2>&1; for i in 1 2 3 4; do (timeout 200 wget -O /tmp/m\$i http://192.168.79.1:8082/f16m >/dev/null 2>&1; echo R:m\$i=\$(sha256sum /tmp/m\$i | cut -d' ' -f1); rm -f /tmp/m\$i) & done; wait; echo R:mqdone"
+		wait_for "$o" '^R:mqdone' 300
+		finish mq
+		tr -d '\r' <"$o" | grep -q 'Kernel panic' || break
+		[ $mqtry = 2 ] || echo "# mq: the guest kernel panicked (try 1); retrying once"
+	done
 	good=$(tr -d '\r' <"$o" | grep -c "^R:m[1-4]=$F16")
 	check "tap queues=2: four parallel 16 MiB downloads intact ($good/4), status 0" \
 		"$([ "$good" = 4 ] && [ "$(cat "$T/mq.status")" = 0 ] && echo 0 || echo 1)" "$o" "$T/mq.err"
