@@ -89,8 +89,8 @@ FUZZ_VM_SRC := src/vm.c src/mem.c src/vcpu.c src/cpu.c src/iobus.c src/console.c
 	       src/vmm/vmm.c src/lock.c src/err.c src/util.c
 FUZZ_SRC_fuzz_uart16550 := src/dev/uart16550.c $(FUZZ_VM_SRC)
 FUZZ_SRC_fuzz_virtqueue := src/virtio/virtqueue.c src/mem.c src/err.c
-FUZZ_SRC_fuzz_vblk_parse := src/dev/virtio_blk.c src/virtio/virtio_pci.c src/virtio/virtqueue.c src/pci/pci.c src/pci/msix.c src/backend/blk.c $(FUZZ_VM_SRC)
-FUZZ_SRC_fuzz_vnet_tx := src/dev/virtio_net_tx.c
+FUZZ_SRC_fuzz_vblk_parse := src/dev/virtio_blk.c src/virtio/iov.c src/virtio/virtio_pci.c src/virtio/virtqueue.c src/pci/pci.c src/pci/msix.c src/backend/blk.c $(FUZZ_VM_SRC)
+FUZZ_SRC_fuzz_vnet_tx := src/dev/virtio_net_tx.c src/virtio/iov.c
 FUZZ_SRC_fuzz_api := src/api/fc.c src/err.c src/util.c
 FUZZ_SRC_fuzz_kboot := src/boot/decomp.c src/boot/reloc.c src/err.c
 FUZZ_SRC_fuzz_bzimage := src/boot/kernel.c src/boot/bzimage.c src/boot/pvh.c src/boot/e820.c src/boot/decomp.c src/boot/reloc.c src/boot/kcache.c $(FUZZ_VM_SRC)

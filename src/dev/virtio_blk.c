@@ -21,6 +21,7 @@
 #include "err.h"
 #include "dev/virtio_blk.h"
 #include "virtio/virtio_pci.h"
+#include "virtio/iov.h"
 
 #define VBLK_QUEUE_SIZE		256
 #define VBLK_SEG_MAX		(VBLK_QUEUE_SIZE - 2)
@@ -57,44 +58,6 @@ struct vblk_req {
 	uint16_t head;
 	struct vblk_parsed p;		/* last: ends in the iovec array */
 };
-
-/* Copy bytes [off, off+len) of an iovec list (chain order) into dst. */
-static bool iov_copy_out(const struct iovec *iov, unsigned n, size_t off, void *dst, size_t len)
-{
-	for (unsigned i = 0; i < n && len; i++) {
-		if (off >= iov[i].iov_len) {
-			off -= iov[i].iov_len;
-			continue;
-		}
-		size_t k = iov[i].iov_len - off < len ? iov[i].iov_len - off : len;
-		memcpy(dst, (char *)iov[i].iov_base + off, k);
-		dst = (char *)dst + k;
-		len -= k;
-		off = 0;
-	}
-	return len == 0;
-}
-
-/* The sub-list of iov covering bytes [off, off+len): into out (room n). */
-static int iov_slice(const struct iovec *iov, unsigned n, size_t off, size_t len,
-		     struct iovec *out)
-{
-	int k = 0;
-
-	for (unsigned i = 0; i < n && len; i++) {
-		if (off >= iov[i].iov_len) {
-			off -= iov[i].iov_len;
-			continue;
-		}
-		size_t take = iov[i].iov_len - off < len ? iov[i].iov_len - off : len;
-		out[k].iov_base = (char *)iov[i].iov_base + off;
-		out[k].iov_len = take;
-		k++;
-		len -= take;
-		off = 0;
-	}
-	return len ? -1 : k;
-}
 
 static void vblk_complete(struct virtio_dev *vd, struct vblk_req *r, uint8_t status)
 {

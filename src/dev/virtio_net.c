@@ -35,6 +35,7 @@
 #include "lock.h"
 #include "virtio/virtio_pci.h"
 #include "vm.h"
+#include "virtio/iov.h"
 
 #define VNET_QUEUE_SIZE		256
 #define VNET_BUDGET		256	/* frames per direction per turn */
@@ -88,27 +89,6 @@ struct vnet {
 };
 
 /* ---- pure helpers ---- */
-
-/* The part of iov covering bytes [off, off + len), into out: count or -1. */
-static int iov_slice(const struct iovec *iov, unsigned n, size_t off, size_t len,
-		     struct iovec *out)
-{
-	int k = 0;
-
-	for (unsigned i = 0; i < n && len; i++) {
-		if (off >= iov[i].iov_len) {
-			off -= iov[i].iov_len;
-			continue;
-		}
-		size_t take = iov[i].iov_len - off < len ? iov[i].iov_len - off : len;
-		out[k].iov_base = (char *)iov[i].iov_base + off;
-		out[k].iov_len = take;
-		k++;
-		len -= take;
-		off = 0;
-	}
-	return len ? -1 : k;
-}
 
 /* Copy len bytes of src into the iovec list; returns what fitted. */
 static size_t iov_copy_in(const struct iovec *iov, unsigned n, const uint8_t *src, size_t len)
@@ -412,9 +392,9 @@ static void vnet_ctrl(struct virtio_dev *vd, struct vnet *n, unsigned qi)
 		struct iovec *in = vq_chain_in(c);
 
 		n->st.ctrl_cmds++;
-		if (c->nin && vnet_iov_copy_out(c->iov, c->nout, 0, &m, 2) &&
+		if (c->nin && iov_copy_out(c->iov, c->nout, 0, &m, 2) &&
 		    m.class == VIRTIO_NET_CTRL_MQ && m.cmd == VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET &&
-		    c->out_len == 4 && vnet_iov_copy_out(c->iov, c->nout, 0, &m, 4) &&
+		    c->out_len == 4 && iov_copy_out(c->iov, c->nout, 0, &m, 4) &&
 		    m.pairs >= 1 && m.pairs <= n->npairs &&
 		    has(vd->drv_features, VIRTIO_NET_F_MQ)) {
 			n->active = m.pairs;

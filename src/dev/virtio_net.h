@@ -107,9 +107,6 @@ struct vnet_tx {
 int vnet_tx_parse(const struct vq_chain *c, uint64_t features, unsigned mtu,
 		  struct vnet_tx *t, enum vnet_drop *why);
 
-/* Copy bytes [off, off + len) of an iovec list into dst: false if short. */
-bool vnet_iov_copy_out(const struct iovec *iov, unsigned n, size_t off, void *dst, size_t len);
-
 struct pci_dev;
 /* The counters of a virtio-net device (a snapshot). */
 int vnet_get_stats(struct pci_dev *dev, struct vnet_stats *s);

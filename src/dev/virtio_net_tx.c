@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <string.h>
 #include "dev/virtio_net.h"
+#include "virtio/iov.h"
 
 const char *const vnet_drop_names[VNET_DROP_N] = {
 	[VNET_DROP_TX_WRONG_DIR] = "tx_wrong_direction",
@@ -21,22 +22,6 @@ const char *const vnet_drop_names[VNET_DROP_N] = {
 	[VNET_DROP_RX_TOO_SMALL] = "rx_buffer_too_small",
 	[VNET_DROP_RX_BACKEND] = "rx_backend",
 };
-
-bool vnet_iov_copy_out(const struct iovec *iov, unsigned n, size_t off, void *dst, size_t len)
-{
-	for (unsigned i = 0; i < n && len; i++) {
-		if (off >= iov[i].iov_len) {
-			off -= iov[i].iov_len;
-			continue;
-		}
-		size_t k = iov[i].iov_len - off < len ? iov[i].iov_len - off : len;
-		memcpy(dst, (char *)iov[i].iov_base + off, k);
-		dst = (char *)dst + k;
-		len -= k;
-		off = 0;
-	}
-	return len == 0;
-}
 
 static bool has(uint64_t f, unsigned bit)
 {
@@ -60,7 +45,7 @@ int vnet_tx_parse(const struct vq_chain *c, uint64_t f, unsigned mtu,
 	memset(t, 0, sizeof(*t));
 	if (c->nin)
 		return drop(why, VNET_DROP_TX_WRONG_DIR);
-	if (c->out_len < VNET_HDR_LEN || !vnet_iov_copy_out(c->iov, c->nout, 0, h, VNET_HDR_LEN))
+	if (c->out_len < VNET_HDR_LEN || !iov_copy_out(c->iov, c->nout, 0, h, VNET_HDR_LEN))
 		return drop(why, VNET_DROP_TX_SHORT_HDR);
 	h->num_buffers = 0;		/* meaningless on transmit */
 	len = c->out_len - VNET_HDR_LEN;

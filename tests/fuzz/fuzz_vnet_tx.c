@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "dev/virtio_net.h"
+#include "virtio/iov.h"
 
 #define CHECK(c) do { if (!(c)) abort(); } while (0)
 
@@ -88,6 +89,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	/* the whole frame is inside the chain */
 	static uint8_t frame[VNET_MAX_FRAME];
-	CHECK(vnet_iov_copy_out(c.iov, c.nout, VNET_HDR_LEN, frame, t.frame_len));
+	CHECK(iov_copy_out(c.iov, c.nout, VNET_HDR_LEN, frame, t.frame_len));
 	return 0;
 }
