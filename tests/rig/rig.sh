@@ -166,6 +166,9 @@ handle_line() {
     boot:*@@RIG-START@@*)
         state=payload
         rig_now t_start
+        # On stdout with the payload's lines, so a consumer can tell a
+        # retried attempt's lines from the final one's (tests/run does).
+        printf '# rig: attempt %s\n' "$n"
         ;;
     payload:*@@RIG-END@@*)
         line=${line%%@@RIG-END@@*}
