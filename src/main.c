@@ -321,23 +321,38 @@ static int find_guest_kit(struct run_opts *o)
 }
 
 /*
+ * Can this host's KVM boot a Linux kernel?  false if so; true with the one
+ * line that says why not and the way out (WAYOUT) in MSG.  `hyve run` and
+ * `hyve fc` both ask here: the one host probe decides.
+ */
+static bool linux_refused(char *msg, size_t n, const char *wayout)
+{
+	struct host_probe p;
+
+	if (host_probe(&p) < 0) {
+		snprintf(msg, n, "%s", err_msg());
+		return true;
+	}
+	if (p.kind != HOST_RESTRICTED)
+		return false;
+	snprintf(msg, n, "this host's KVM cannot boot a Linux kernel (%s); boot it in the nested-KVM "
+		 "rig (bash scripts/demo.sh, tests/rig/rig.sh)%s%s", p.reason, *wayout ? " or " : "",
+		 wayout);
+	return true;
+}
+
+/*
  * A Linux kernel on a host whose KVM cannot run one (hyve check-host says
  * restricted): one line with the reason and the way out, at once, instead
  * of a boot that fails or hangs.  0, or the exit status.
  */
 static int refuse_linux_here(void)
 {
-	struct host_probe p;
 	char msg[1400];
 
-	if (host_probe(&p) < 0)
-		return fail(err_msg());
-	if (p.kind != HOST_RESTRICTED)
-		return 0;
-	snprintf(msg, sizeof(msg),
-		 "this host's KVM cannot boot a Linux kernel (%s); boot it in the nested-KVM rig "
-		 "(bash scripts/demo.sh, tests/rig/rig.sh) or pass --force to try anyway", p.reason);
-	return fail(msg);
+	if (linux_refused(msg, sizeof(msg), "pass --force to try anyway"))
+		return fail(msg);
+	return 0;
 }
 
 /* hyve check-host [--quiet]: the probe's answer on stdout, status 0. */
@@ -754,6 +769,17 @@ static int cmd_fc(int argc, char **argv, uint64_t t0)
 		}
 		/* the API thread waits for api_booted(): the configuration is ours */
 		const struct fc_config *fc = api_config(api);
+		char why[1400];
+
+		/* Firecracker has no --force: on a restricted KVM, InstanceStart fails */
+		if (linux_refused(why, sizeof(why), "")) {
+			api_booted(api, NULL, why);
+			if (config && first) {
+				status = fail(why);
+				break;
+			}
+			continue;
+		}
 		cmdline = fc_cmdline(fc, DEFAULT_CMDLINE);
 		if (!cmdline || fc_to_run(fc, &cfg, &o, devopts) < 0 ||
 		    kernel_open(&g.k, fc->kernel, fc->initrd, cmdline, cfg.mem_size) < 0) {

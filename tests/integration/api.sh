@@ -480,4 +480,31 @@ if t_begin "hyve run --api-sock: the VM cannot be built without KVM, the socket 
 	t_end
 fi
 
+# ---- a restricted KVM (kvm_pvm): the one host probe decides for hyve fc too ----
+if t_begin "fc --config-file on a restricted KVM: status 1, one line naming the reason and the rig"; then
+	HYVE_HOST_KIND=restricted
+	export HYVE_HOST_KIND
+	hv fc --no-api --config-file "$TMPD/vm.json"
+	unset HYVE_HOST_KIND
+	want_status 1
+	want_out_empty
+	want_err_one_line 'cannot boot a Linux kernel \(set by HYVE_HOST_KIND=restricted\).*nested-KVM rig'
+	t_end
+fi
+if t_begin "InstanceStart on a restricted KVM: 400 naming the reason, hyve keeps serving"; then
+	HYVE_HOST_KIND=restricted
+	export HYVE_HOST_KIND
+	start_fc --id restricted
+	unset HYVE_HOST_KIND
+	api PUT /boot-source "{\"kernel_image_path\": \"$KERNEL\"}"
+	want_code 204
+	api PUT /actions '{"action_type": "InstanceStart"}'
+	want_fault 'cannot boot a Linux kernel.*nested-KVM rig'
+	api GET /
+	want_code 200 && want_body '"state":"Not started"'
+	kill -0 "$PID" 2>/dev/null || diag "hyve fc exited"
+	stop_fc
+	t_end
+fi
+
 t_done
