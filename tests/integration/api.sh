@@ -306,9 +306,7 @@ if t_begin "hyve ctl pause before boot: one error line, status 1"; then
 	t_end
 fi
 if t_begin "hyve ctl stats before boot: one error line, status 1"; then
-	hv ctl --api-sock "$SOCK" stats
-	want_status 1
-	want_err_one_line 'No VM is running'
+	hv_fails 'No VM is running' ctl --api-sock "$SOCK" stats
 	t_end
 fi
 if t_begin "hyve ctl config prints /vm/config"; then
@@ -318,22 +316,16 @@ if t_begin "hyve ctl config prints /vm/config"; then
 	t_end
 fi
 if t_begin "hyve ctl with an unknown command"; then
-	hv ctl --api-sock "$SOCK" explode
-	want_status 1
-	want_err_one_line 'unknown ctl command'
+	hv_fails 'unknown ctl command' ctl --api-sock "$SOCK" explode
 	t_end
 fi
 if t_begin "hyve ctl on a missing socket"; then
-	hv ctl --api-sock "$TMPD/none.sock" info
-	want_status 1
-	want_err_one_line 'cannot connect'
+	hv_fails 'cannot connect' ctl --api-sock "$TMPD/none.sock" info
 	t_end
 fi
 
 if t_begin "a second hyve on a live socket is refused"; then
-	hv fc --api-sock "$SOCK"
-	want_status 1
-	want_err_one_line 'in use by another process'
+	hv_fails 'in use by another process' fc --api-sock "$SOCK"
 	[ -S "$SOCK" ] || diag "the live socket was removed"
 	t_end
 fi
@@ -376,28 +368,20 @@ if t_begin "SIGTERM before boot: exit 1, socket removed"; then
 fi
 if t_begin "a path that is not a socket is refused"; then
 	: >"$TMPD/file"
-	hv fc --api-sock "$TMPD/file"
-	want_status 1
-	want_err_one_line 'exists and is not a socket'
+	hv_fails 'exists and is not a socket' fc --api-sock "$TMPD/file"
 	[ -f "$TMPD/file" ] || diag "the file was removed"
 	t_end
 fi
 if t_begin "a socket path too long is refused"; then
-	hv fc --api-sock "/tmp/$(printf '%0120d' 0)"
-	want_status 1
-	want_err_one_line 'not a usable socket path'
+	hv_fails 'not a usable socket path' fc --api-sock "/tmp/$(printf '%0120d' 0)"
 	t_end
 fi
 if t_begin "--no-api needs --config-file"; then
-	hv fc --no-api
-	want_status 1
-	want_err_one_line 'needs --config-file'
+	hv_fails 'needs --config-file' fc --no-api
 	t_end
 fi
 if t_begin "hyve fc: unknown option"; then
-	hv fc --bogus
-	want_status 1
-	want_err_one_line "unknown option '--bogus'"
+	hv_fails "unknown option '--bogus'" fc --bogus
 	t_end
 fi
 
@@ -420,32 +404,24 @@ if t_begin "--config-file: parsed, then the boot fails without KVM (one line, st
 fi
 printf '{"boot-source": {"kernel_image_path": "/nonexistent"}}' >"$TMPD/bad1.json"
 if t_begin "--config-file: a kernel that does not exist"; then
-	hv fc --no-api --config-file "$TMPD/bad1.json"
-	want_status 1
-	want_err_one_line 'nonexistent: No such file'
+	hv_fails 'nonexistent: No such file' fc --no-api --config-file "$TMPD/bad1.json"
 	t_end
 fi
 printf '{"boot-source": {"kernel_image_path": "%s"}, "machine-config": {"vcpu_count": 1}}' "$KERNEL" \
 	>"$TMPD/bad2.json"
 if t_begin "--config-file: a missing required field"; then
-	hv fc --no-api --config-file "$TMPD/bad2.json"
-	want_status 1
-	want_err_one_line 'missing field `mem_size_mib`'
+	hv_fails 'missing field `mem_size_mib`' fc --no-api --config-file "$TMPD/bad2.json"
 	t_end
 fi
 printf '{"boot-source": ' >"$TMPD/bad3.json"
 if t_begin "--config-file: malformed JSON"; then
-	hv fc --no-api --config-file "$TMPD/bad3.json"
-	want_status 1
-	want_err_one_line 'invalid JSON'
+	hv_fails 'invalid JSON' fc --no-api --config-file "$TMPD/bad3.json"
 	t_end
 fi
 printf '{"boot-source": {"kernel_image_path": "%s"}, "vsock": {"guest_cid": 3, "uds_path": "/v"}}' \
 	"$KERNEL" >"$TMPD/bad4.json"
 if t_begin "--config-file: an unimplemented resource"; then
-	hv fc --no-api --config-file "$TMPD/bad4.json"
-	want_status 1
-	want_err_one_line 'vsock. is not implemented'
+	hv_fails 'vsock. is not implemented' fc --no-api --config-file "$TMPD/bad4.json"
 	t_end
 fi
 
@@ -473,9 +449,7 @@ fi
 # ---- hyve run --api-sock ----
 if t_begin "hyve run --api-sock: the VM cannot be built without KVM, the socket goes"; then
 	printf '\372\364' >"$TMPD/hlt.bin"
-	hv run --raw "$TMPD/hlt.bin" --api-sock "$SOCK"
-	want_status 1
-	want_err_one_line 'kvm'
+	hv_fails 'kvm' run --raw "$TMPD/hlt.bin" --api-sock "$SOCK"
 	[ ! -e "$SOCK" ] || diag "the socket is still there"
 	t_end
 fi

@@ -133,6 +133,16 @@ hv() {
 	hv_check_timeout
 }
 
+# hv_fails MESSAGE ARGS...: hyve ARGS exits 1 with one stderr line that
+# matches MESSAGE (as want_err_one_line).
+hv_fails() {
+	_msg=$1
+	shift
+	hv "$@"
+	want_status 1
+	want_err_one_line "$_msg"
+}
+
 # hv_pipe DATA ARGS...: like hv, with printf-%b DATA piped to stdin.
 hv_pipe() {
 	_data=$1
