@@ -53,6 +53,26 @@ no_problems() {
 	return 0
 }
 
+# acpiexec_test DESC: start test DESC, or report it SKIP where acpiexec is
+# not installed (status 1: do not run the body).
+acpiexec_test() {
+	if command -v acpiexec >/dev/null 2>&1; then
+		t_begin "$1"
+	else
+		skip "$1" "no acpiexec"
+		return 1
+	fi
+}
+
+# acpiexec_run COMMANDS TABLE...: run acpiexec in batch mode on the tables
+# in $d, output in $LOG, and check that it reports no problems.
+acpiexec_run() {
+	_cmds=$1
+	shift
+	(cd "$d" && timeout 60 acpiexec -b "$_cmds" "$@") >"$LOG" 2>&1 || diag "acpiexec failed"
+	no_problems "acpiexec" "$LOG"
+}
+
 if ! command -v iasl >/dev/null 2>&1; then
 	echo "# iasl not found: installing acpica-tools"
 	apt-get install -y acpica-tools >/dev/null 2>&1 || true
@@ -154,16 +174,11 @@ for n in $CPU_COUNTS; do
 		t_end
 	fi
 
-	desc="acpiexec loads the tables ($n CPUs) and \\_S5 is {5, 5, 0, 0}"
-	if ! command -v acpiexec >/dev/null 2>&1; then
-		skip "$desc" "no acpiexec"
-	elif t_begin "$desc"; then
+	if acpiexec_test "acpiexec loads the tables ($n CPUs) and \\_S5 is {5, 5, 0, 0}"; then
 		# acpiexec supplies its own RSDP, XSDT and FACS; its built-in
 		# self-tests report "Unexpected AE_..." for the hardware we
 		# leave out on purpose (GPE blocks, PM timer, PM2_CNT).
-		(cd "$d" && timeout 60 acpiexec -b 'evaluate \_S5' DSDT.dat FACP.dat \
-			APIC.dat) >"$LOG" 2>&1 || diag "acpiexec failed"
-		no_problems "acpiexec" "$LOG"
+		acpiexec_run 'evaluate \_S5' DSDT.dat FACP.dat APIC.dat
 		tr -d ' ' <"$LOG" | grep -A4 'Contains4Elements' |
 			grep -o '=[0-9A-F]*$' | tr '\n' ' ' >"$TMPD/s5"
 		[ "$(cat "$TMPD/s5")" = "=0000000000000005 =0000000000000005 =0000000000000000 =0000000000000000 " ] ||
@@ -173,13 +188,9 @@ for n in $CPU_COUNTS; do
 		t_end
 	fi
 
-	desc="acpiexec decodes \\_SB.PCI0 _PRT and _CRS and \\_SB.MRES _CRS ($n CPUs)"
-	if ! command -v acpiexec >/dev/null 2>&1; then
-		skip "$desc" "no acpiexec"
-	elif t_begin "$desc"; then
-		(cd "$d" && timeout 60 acpiexec -b 'resources \_SB.PCI0; resources \_SB.MRES; resources \_SB.RTC' \
-			DSDT.dat FACP.dat APIC.dat MCFG.dat) >"$LOG" 2>&1 || diag "acpiexec failed"
-		no_problems "acpiexec" "$LOG"
+	if acpiexec_test "acpiexec decodes \\_SB.PCI0 _PRT and _CRS and \\_SB.MRES _CRS ($n CPUs)"; then
+		acpiexec_run 'resources \_SB.PCI0; resources \_SB.MRES; resources \_SB.RTC' \
+			DSDT.dat FACP.dat APIC.dat MCFG.dat
 		grep -qi 'mismatch' "$LOG" && diag "resource round trip mismatch"
 		# slots 1-31 x INTA-INTD, GSI sources (no link device)
 		[ "$(grep -c 'PCI IRQ Routing Table Package' "$LOG")" = 124 ] ||
