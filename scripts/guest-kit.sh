@@ -47,6 +47,24 @@ download() {	# download PKG into $work/dl, echo the .deb path
 	ls "$work/dl/$1"_*.deb | tail -n 1
 }
 
+# copy_libs NAME BIN LIBDIR: copy the shared libraries (and the loader) that
+# the dynamic BIN needs into $root at the same absolute paths; those from
+# the unpacked package's LIBDIR go to /usr/lib/x86_64-linux-gnu.
+copy_libs() {
+	local ldd_out lib dst
+	ldd_out=$(LD_LIBRARY_PATH=$3 ldd "$2") || rig_die "ldd $1 failed"
+	! echo "$ldd_out" | grep -q 'not found' ||
+		rig_die "$1: libraries missing on this host: $(echo "$ldd_out" | grep 'not found' | tr -s ' \t\n' ' ')"
+	for lib in $(echo "$ldd_out" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
+		case "$lib" in
+		"$3"/*) dst=/usr/lib/x86_64-linux-gnu/${lib##*/} ;;
+		*) dst=$lib ;;
+		esac
+		mkdir -p "$root$(dirname "$dst")"
+		cp -L "$lib" "$root$dst"
+	done
+}
+
 rig_need cpio cpio
 rig_need readelf binutils
 
@@ -204,18 +222,7 @@ mkdir -p "$root/usr/bin" "$root/usr/share/misc"
 cp "$lspci_bin" "$root/usr/bin/lspci"
 ln -sf ../usr/bin/lspci "$root/bin/lspci"	# /init's PATH is /bin
 gzip -9c "$work/pci/usr/share/misc/pci.ids" >"$root/usr/share/misc/pci.ids.gz"
-pcilib=$work/pci/usr/lib/x86_64-linux-gnu
-ldd_out=$(LD_LIBRARY_PATH=$pcilib ldd "$lspci_bin") || rig_die "ldd lspci failed"
-! echo "$ldd_out" | grep -q 'not found' ||
-	rig_die "lspci: libraries missing on this host: $(echo "$ldd_out" | grep 'not found' | tr -s ' \t\n' ' ')"
-for lib in $(echo "$ldd_out" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
-	case "$lib" in
-	"$pcilib"/*) dst=/usr/lib/x86_64-linux-gnu/${lib##*/} ;;
-	*) dst=$lib ;;
-	esac
-	mkdir -p "$root$(dirname "$dst")"
-	cp -L "$lib" "$root$dst"
-done
+copy_libs lspci "$lspci_bin" "$work/pci/usr/lib/x86_64-linux-gnu"
 # udhcpc's default script: busybox calls it with bound/renew/deconfig.
 # Debian's busybox looks for it in /etc/udhcpc (CONFIG_UDHCPC_DEFAULT_SCRIPT).
 mkdir -p "$root/etc/udhcpc"
@@ -247,18 +254,7 @@ iperf_bin=$work/ip/usr/bin/iperf3
 [ -x "$iperf_bin" ] || rig_die "iperf3: no binary in the package"
 cp "$iperf_bin" "$root/usr/bin/iperf3"
 ln -sf ../usr/bin/iperf3 "$root/bin/iperf3"
-iplib=$work/ip/usr/lib/x86_64-linux-gnu
-ldd_out=$(LD_LIBRARY_PATH=$iplib ldd "$iperf_bin") || rig_die "ldd iperf3 failed"
-! echo "$ldd_out" | grep -q 'not found' ||
-	rig_die "iperf3: libraries missing on this host: $(echo "$ldd_out" | grep 'not found' | tr -s ' \t\n' ' ')"
-for lib in $(echo "$ldd_out" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
-	case "$lib" in
-	"$iplib"/*) dst=/usr/lib/x86_64-linux-gnu/${lib##*/} ;;
-	*) dst=$lib ;;
-	esac
-	mkdir -p "$root$(dirname "$dst")"
-	cp -L "$lib" "$root$dst"
-done
+copy_libs iperf3 "$iperf_bin" "$work/ip/usr/lib/x86_64-linux-gnu"
 printf 'PS1="hyve# "\n' >"$root/root/.profile"
 ln -sf /root/.profile "$root/.profile"
 (cd "$root" && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 | gzip -1 >"$out/initrd.img")
