@@ -23,16 +23,17 @@ echo "demo: hyve check-host: $host" >&2
 echo "demo: so the default guest boots inside the nested-KVM rig (about a minute)" >&2
 pl=$(mktemp -d /tmp/hyve-demo.XXXXXX)
 trap 'rm -rf "$pl"' EXIT
-mkdir -p "$pl/kit"
+mkdir -p "$pl/guest-kit"	# next to hyve: its default guest, as build/guest-kit is
 cp build/hyve "$pl/"
-cp build/guest-kit/vmlinuz build/guest-kit/initrd.img "$pl/kit/"
+cp build/guest-kit/vmlinuz build/guest-kit/initrd.img "$pl/guest-kit/"
 cat >"$pl/run" <<'RUN'
 #!/bin/sh
-# Boot the guest kit with the console on a fifo, type a session, show it.
+# The rig's first-level VM is a real-KVM host: there the demo is the same
+# command as natively above.  Its console is a fifo: type a session, show it.
 cd "$(dirname "$0")"
+echo "demo (in the rig): hyve check-host: $(./hyve check-host)"
 mkfifo in
-./hyve run --cpus 2 --memory 512M --kernel kit/vmlinuz --initrd kit/initrd.img \
-	--cmdline "console=ttyS0 quiet" <in >out 2>err &
+./hyve run --cpus 2 --memory 512M <in >out 2>err &
 pid=$!
 exec 3>in
 tail -f out & tailpid=$!
