@@ -6,36 +6,11 @@
 #include "unit.h"
 #include <stdbool.h>
 #include "iobus.h"
+#include "testdev.h"
 #include "boot/acpi.h"
 #include "dev/acpi_pm.h"
 
-struct fix {
-	struct acpi_pm *pm;
-	int poweroffs;
-};
-
-static void count_poweroff(void *arg)
-{
-	((struct fix *)arg)->poweroffs++;
-}
-
-static int setup(void **state)
-{
-	static struct fix f;
-
-	f.poweroffs = 0;
-	assert_int_equal(acpi_pm_create(&f.pm, count_poweroff, &f), 0);
-	*state = &f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fix *f = *state;
-
-	acpi_pm_destroy(f->pm);
-	return 0;
-}
+TESTDEV_CB_FIXTURE(struct acpi_pm, pm, poweroffs, acpi_pm_create, acpi_pm_destroy)
 
 static uint64_t evt_in(struct acpi_pm *pm, unsigned off, unsigned size)
 {

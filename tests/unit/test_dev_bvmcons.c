@@ -9,32 +9,10 @@
 #include "iobus.h"
 #include "vm.h"
 #include "testvm.h"
+#include "testdev.h"
 #include "dev/bvmcons.h"
 
-struct fix {
-	struct console *con;
-	struct bvmcons *bc;
-};
-
-static int setup(void **state)
-{
-	static struct fix f;
-
-	f.con = console_new_memory();
-	assert_non_null(f.con);
-	assert_int_equal(bvmcons_create(&f.bc, f.con), 0);
-	*state = &f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fix *f = *state;
-
-	bvmcons_destroy(f->bc);
-	console_close(f->con);
-	return 0;
-}
+TESTDEV_CON_FIXTURE(struct bvmcons, bc, bvmcons_create, bvmcons_destroy)
 
 static uint64_t rd(struct fix *f, uint64_t off, unsigned size)
 {

@@ -10,33 +10,10 @@
 #include "iobus.h"
 #include "vm.h"
 #include "testvm.h"
+#include "testdev.h"
 #include "dev/i8042.h"
 
-struct fix {
-	struct i8042 *k;
-	int resets;
-};
-
-static void on_reset(void *arg)
-{
-	((struct fix *)arg)->resets++;
-}
-
-static int setup(void **state)
-{
-	static struct fix f;
-
-	f.resets = 0;
-	assert_int_equal(i8042_create(&f.k, on_reset, &f), 0);
-	*state = &f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	i8042_destroy(((struct fix *)*state)->k);
-	return 0;
-}
+TESTDEV_CB_FIXTURE(struct i8042, k, resets, i8042_create, i8042_destroy)
 
 static uint8_t status(struct fix *f)
 {

@@ -11,36 +11,14 @@
 #include "iobus.h"
 #include "vm.h"
 #include "testvm.h"
+#include "testdev.h"
 #include "dev/uart16550.h"
 
 /* Register offsets and bits, spelled as in Linux's serial_reg.h */
 enum { RX = 0, TX = 0, DLL = 0, IER = 1, DLM = 1, IIR = 2, FCR = 2, EFR = 2,
        LCR = 3, MCR = 4, LSR = 5, MSR = 6, SCR = 7 };
 
-struct fix {
-	struct console *con;
-	struct uart *u;
-};
-
-static int setup(void **state)
-{
-	static struct fix f;
-
-	f.con = console_new_memory();
-	assert_non_null(f.con);
-	assert_int_equal(uart_create(&f.u, f.con), 0);
-	*state = &f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fix *f = *state;
-
-	console_close(f->con);
-	uart_destroy(f->u);
-	return 0;
-}
+TESTDEV_CON_FIXTURE(struct uart, u, uart_create, uart_destroy)
 
 static uint8_t in(struct uart *u, unsigned reg)
 {
