@@ -264,16 +264,13 @@ static void test_loopback(void **state)
 	assert_int_equal(in(f->u, RX), 'x');
 	assert_int_equal(in(f->u, LSR), 0x60);
 	/* MSR follows MCR: DTR->DSR, RTS->CTS, OUT1->RI, OUT2->DCD */
-	out(f->u, MCR, 0x11);
-	assert_int_equal(in(f->u, MSR) & 0xf0, 0x20);
-	out(f->u, MCR, 0x12);
-	assert_int_equal(in(f->u, MSR) & 0xf0, 0x10);
-	out(f->u, MCR, 0x14);
-	assert_int_equal(in(f->u, MSR) & 0xf0, 0x40);
-	out(f->u, MCR, 0x18);
-	assert_int_equal(in(f->u, MSR) & 0xf0, 0x80);
-	out(f->u, MCR, 0x1f);
-	assert_int_equal(in(f->u, MSR) & 0xf0, 0xf0);
+	static const uint8_t mcr_msr[][2] = {
+		{ 0x11, 0x20 }, { 0x12, 0x10 }, { 0x14, 0x40 }, { 0x18, 0x80 }, { 0x1f, 0xf0 },
+	};
+	for (unsigned i = 0; i < sizeof(mcr_msr) / sizeof(mcr_msr[0]); i++) {
+		out(f->u, MCR, mcr_msr[i][0]);
+		assert_int_equal(in(f->u, MSR) & 0xf0, mcr_msr[i][1]);
+	}
 	/* leaving loopback lets the console byte in */
 	out(f->u, MCR, 0x00);
 	assert_int_equal(in(f->u, MSR) & 0xf0, 0xb0);
