@@ -23,7 +23,6 @@
 #define AVAIL		0x2000
 #define USED		0x3000
 #define DATA		0x10000
-#define BAR		4
 
 struct fixture {
 	struct vm *vm;
@@ -35,18 +34,7 @@ struct fixture {
 	unsigned ndesc;
 };
 
-static void w(struct fixture *f, unsigned off, unsigned size, uint64_t v)
-{
-	virtio_pci_bar_write(f->dev, BAR, off, size, v);
-}
-
-static uint64_t r(struct fixture *f, unsigned off, unsigned size)
-{
-	uint64_t v = 0;
-
-	virtio_pci_bar_read(f->dev, BAR, off, size, &v);
-	return v;
-}
+#include "testvirtio.h"
 
 static int make_device(struct fixture *f, const char *extra)
 {
@@ -61,8 +49,8 @@ static int setup(void **state)
 	struct fixture *f = calloc(1, sizeof(*f));
 	int fd;
 
-	f->vm = TEST_VM(.mem_size = RAM_SIZE);
-	f->ram = vm_gpa(f->vm, 0, 1);	/* guest-physical 0 in the host mapping */
+	if (testvirtio_open(f) < 0)
+		return -1;
 	snprintf(f->img, sizeof(f->img), "/tmp/hyve-vblk-XXXXXX");
 	fd = mkstemp(f->img);
 	if (fd < 0 || ftruncate(fd, 1 << 20) < 0)
@@ -74,9 +62,6 @@ static int setup(void **state)
 			return -1;
 	}
 	close(fd);
-	if (pci_bus_create(f->vm, &f->bus) < 0)
-		return -1;
-	pci_bus_set_irq_ops(f->bus, &testvm_no_irq, f);
 	*state = f;
 	return 0;
 }
@@ -85,23 +70,10 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	pci_bus_destroy(f->bus);
-	vm_destroy(f->vm);
+	testvirtio_close(f);
 	unlink(f->img);
 	free(f);
 	return 0;
-}
-
-/* The driver's side of initialisation (virtio 1.2, 3.1.1). */
-static void driver_init(struct fixture *f, uint64_t features)
-{
-	w(f, 0x14, 1, 0);				/* reset */
-	w(f, 0x14, 1, 1 | 2);				/* ACKNOWLEDGE | DRIVER */
-	w(f, 0x08, 4, 0);
-	w(f, 0x0c, 4, (uint32_t)features);
-	w(f, 0x08, 4, 1);
-	w(f, 0x0c, 4, (uint32_t)(features >> 32));
-	w(f, 0x14, 1, 1 | 2 | 8);			/* FEATURES_OK */
 }
 
 static void queue_setup(struct fixture *f)
@@ -116,16 +88,6 @@ static void queue_setup(struct fixture *f)
 	w(f, 0x34, 4, 0);
 	w(f, 0x1c, 2, 1);				/* queue_enable */
 	w(f, 0x14, 1, 1 | 2 | 8 | 4);			/* DRIVER_OK */
-}
-
-static void put_desc(struct fixture *f, unsigned i, uint64_t addr, uint32_t len, uint16_t flags, uint16_t next)
-{
-	uint8_t *d = f->ram + DESC + 16 * i;
-
-	memcpy(d, &addr, 8);
-	memcpy(d + 8, &len, 4);
-	memcpy(d + 12, &flags, 2);
-	memcpy(d + 14, &next, 2);
 }
 
 static uint16_t used_idx(struct fixture *f)
@@ -177,9 +139,9 @@ static uint8_t status(struct fixture *f)
 
 static void chain3(struct fixture *f, uint32_t len, bool data_writable)
 {
-	put_desc(f, 0, DATA, 16, 1, 1);					/* NEXT */
-	put_desc(f, 1, DATA + 0x100, len, 1 | (data_writable ? 2 : 0), 2);
-	put_desc(f, 2, DATA + 0x80, 1, 2, 0);				/* WRITE */
+	put_desc(f, DESC, 0, DATA, 16, 1, 1);					/* NEXT */
+	put_desc(f, DESC, 1, DATA + 0x100, len, 1 | (data_writable ? 2 : 0), 2);
+	put_desc(f, DESC, 2, DATA + 0x80, 1, 2, 0);				/* WRITE */
 }
 
 static void test_read_write_flush_getid(void **state)
@@ -205,8 +167,8 @@ static void test_read_write_flush_getid(void **state)
 	assert_int_equal(status(f), 0);
 
 	hdr(f, 4, 0);					/* flush */
-	put_desc(f, 0, DATA, 16, 1, 1);
-	put_desc(f, 1, DATA + 0x80, 1, 2, 0);
+	put_desc(f, DESC, 0, DATA, 16, 1, 1);
+	put_desc(f, DESC, 1, DATA + 0x80, 1, 2, 0);
 	assert_true(post_and_wait(f, 0));
 	assert_int_equal(status(f), 0);
 
@@ -255,8 +217,8 @@ static void test_bad_requests_fail_alone(void **state)
 	assert_true(post_and_wait(f, 0));
 	assert_int_equal(status(f), 2);			/* UNSUPP */
 	hdr(f, 4, 0);					/* FLUSH not negotiated */
-	put_desc(f, 0, DATA, 16, 1, 1);
-	put_desc(f, 1, DATA + 0x80, 1, 2, 0);
+	put_desc(f, DESC, 0, DATA, 16, 1, 1);
+	put_desc(f, DESC, 1, DATA + 0x80, 1, 2, 0);
 	assert_true(post_and_wait(f, 0));
 	assert_int_equal(status(f), 2);
 	/* the device still works afterwards */
@@ -292,8 +254,8 @@ static void test_malformed_chains_flag_the_device(void **state)
 	assert_int_equal(make_device(f, ""), 0);
 	driver_init(f, F_VERSION_1);
 	queue_setup(f);
-	put_desc(f, 0, DATA, 16, 1, 1);			/* a loop: 0 -> 1 -> 0 */
-	put_desc(f, 1, DATA + 0x100, 512, 1 | 2, 0);
+	put_desc(f, DESC, 0, DATA, 16, 1, 1);			/* a loop: 0 -> 1 -> 0 */
+	put_desc(f, DESC, 1, DATA + 0x100, 512, 1 | 2, 0);
 	assert_false(post_and_wait(f, 0));
 	assert_true(r(f, 0x14, 1) & 0x40);		/* DEVICE_NEEDS_RESET */
 	/* reset and start again: the device works */
@@ -309,7 +271,7 @@ static void test_malformed_chains_flag_the_device(void **state)
 	assert_int_equal(f->ram[DATA + 0x100], 9);
 	/* no status byte at all: cannot be answered, the device asks for a reset */
 	hdr(f, 0, 1);
-	put_desc(f, 0, DATA, 16, 0, 0);
+	put_desc(f, DESC, 0, DATA, 16, 0, 0);
 	assert_false(post_and_wait(f, 0) && !(r(f, 0x14, 1) & 0x40));
 	assert_true(r(f, 0x14, 1) & 0x40);
 }
@@ -322,9 +284,9 @@ static void test_buffers_outside_ram(void **state)
 	driver_init(f, F_VERSION_1);
 	queue_setup(f);
 	hdr(f, 0, 1);
-	put_desc(f, 0, DATA, 16, 1, 1);
-	put_desc(f, 1, RAM_SIZE - 256, 512, 1 | 2, 2);	/* runs off the end of RAM */
-	put_desc(f, 2, DATA + 0x80, 1, 2, 0);
+	put_desc(f, DESC, 0, DATA, 16, 1, 1);
+	put_desc(f, DESC, 1, RAM_SIZE - 256, 512, 1 | 2, 2);	/* runs off the end of RAM */
+	put_desc(f, DESC, 2, DATA + 0x80, 1, 2, 0);
 	assert_false(post_and_wait(f, 0));
 	assert_true(r(f, 0x14, 1) & 0x40);
 }

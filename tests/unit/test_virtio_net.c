@@ -39,7 +39,6 @@
 #define RXBUF		0x20000		/* + i * 0x1000 */
 #define BIGBUF		0x50000		/* 70 KB, below 640 KiB */
 #define HOLE		0xB0000		/* not RAM: the legacy hole */
-#define BAR		4
 
 #define F_VERSION_1	(1ULL << 32)
 #define F_MAC		(1ULL << VIRTIO_NET_F_MAC)
@@ -57,29 +56,14 @@ struct fixture {
 	uint16_t rx_used_seen;
 };
 
-
-static void w(struct fixture *f, unsigned off, unsigned size, uint64_t v)
-{
-	virtio_pci_bar_write(f->dev, BAR, off, size, v);
-}
-
-static uint64_t r(struct fixture *f, unsigned off, unsigned size)
-{
-	uint64_t v = 0;
-
-	virtio_pci_bar_read(f->dev, BAR, off, size, &v);
-	return v;
-}
+#include "testvirtio.h"
 
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 
-	f->vm = TEST_VM(.mem_size = RAM_SIZE);
-	f->ram = vm_gpa(f->vm, 0, 1);	/* guest-physical 0..640K in the host mapping */
-	if (pci_bus_create(f->vm, &f->bus) < 0)
+	if (testvirtio_open(f) < 0)
 		return -1;
-	pci_bus_set_irq_ops(f->bus, &testvm_no_irq, f);
 	*state = f;
 	return 0;
 }
@@ -88,21 +72,9 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	pci_bus_destroy(f->bus);
-	vm_destroy(f->vm);
+	testvirtio_close(f);
 	free(f);
 	return 0;
-}
-
-static void driver_init(struct fixture *f, uint64_t features)
-{
-	w(f, 0x14, 1, 0);
-	w(f, 0x14, 1, 1 | 2);
-	w(f, 0x08, 4, 0);
-	w(f, 0x0c, 4, (uint32_t)features);
-	w(f, 0x08, 4, 1);
-	w(f, 0x0c, 4, (uint32_t)(features >> 32));
-	w(f, 0x14, 1, 1 | 2 | 8);
 }
 
 static void queue_at(struct fixture *f, unsigned q, uint64_t desc, uint64_t avail, uint64_t used)
@@ -127,17 +99,6 @@ static void start(struct fixture *f, uint64_t features)
 	queue_at(f, 0, RXDESC, RXAVAIL, RXUSED);
 	queue_at(f, 1, TXDESC, TXAVAIL, TXUSED);
 	w(f, 0x14, 1, 1 | 2 | 8 | 4);			/* DRIVER_OK */
-}
-
-static void put_desc(struct fixture *f, uint64_t table, unsigned i, uint64_t addr, uint32_t len,
-		     uint16_t flags, uint16_t next)
-{
-	uint8_t *d = f->ram + table + 16 * i;
-
-	memcpy(d, &addr, 8);
-	memcpy(d + 8, &len, 4);
-	memcpy(d + 12, &flags, 2);
-	memcpy(d + 14, &next, 2);
 }
 
 static uint16_t ring16(struct fixture *f, uint64_t at)
