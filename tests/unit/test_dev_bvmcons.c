@@ -91,15 +91,10 @@ static void test_other_accesses(void **state)
 static void test_device_init(void **state)
 {
 	struct fix *f = *state;
-	const struct io_range *r;
 	uint64_t v;
 	struct vm *vm = testvm_with("bvmcons", f->con);
 
-	r = iobus_find(PIO(vm), 0x220, 4);
-	assert_non_null(r);
-	assert_string_equal(r->name, "bvmcons");
-	assert_int_equal(r->base, 0x220);
-	assert_int_equal(r->len, 4);
+	assert_range(PIO(vm), 0x220, 4, "bvmcons", 0x220, 4);
 	assert_null(iobus_find(PIO(vm), 0x224, 1));
 	assert_null(iobus_find(PIO(vm), 0x21f, 1));
 	assert_int_equal(iobus_access(PIO(vm), false, 0x220, 2, &v), 0);

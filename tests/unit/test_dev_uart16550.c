@@ -617,15 +617,10 @@ static void test_threaded_input(void **state)
 static void test_device_init(void **state)
 {
 	struct fix *f = *state;
-	const struct io_range *r;
 	uint64_t v;
 	struct vm *vm = testvm_with("uart16550", f->con);
 
-	r = iobus_find(PIO(vm), UART_COM1_BASE, 1);
-	assert_non_null(r);
-	assert_string_equal(r->name, "uart16550");
-	assert_int_equal(r->base, 0x3f8);
-	assert_int_equal(r->len, 8);
+	assert_range(PIO(vm), UART_COM1_BASE, 1, "uart16550", 0x3f8, 8);
 	assert_non_null(iobus_find(PIO(vm), 0x3ff, 1));
 	assert_null(iobus_find(PIO(vm), 0x400, 1));
 	v = 'B';

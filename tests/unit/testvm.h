@@ -29,6 +29,18 @@ static inline struct vm *testvm(struct vm_config cfg)
 #define PIO(vm)		vm_iobus((vm), true)
 #define MMIO(vm)	vm_iobus((vm), false)
 
+/* Asserts that the range holding at (size bytes) on bus is name's, [base, base+len). */
+static inline void assert_range(struct iobus *bus, uint64_t at, unsigned size,
+				const char *name, uint64_t base, uint64_t len)
+{
+	const struct io_range *r = iobus_find(bus, at, size);
+
+	assert_non_null(r);
+	assert_string_equal(r->name, name);
+	assert_int_equal(r->base, base);
+	assert_int_equal(r->len, len);
+}
+
 /* A VM with the declared device name attached (its console: con). */
 static inline struct vm *testvm_with(const char *name, struct console *con)
 {
