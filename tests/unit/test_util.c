@@ -5,22 +5,17 @@
 
 static void test_sizes(void **state)
 {
+	static const struct { const char *s; uint64_t v; } good[] = {
+		{ "256M", 256ULL << 20 }, { "2G", 2ULL << 30 }, { "2g", 2ULL << 30 },
+		{ "64K", 65536 }, { "1T", 1ULL << 40 }, { "512MiB", 512ULL << 20 },
+		{ "4096", 4096 },
+	};
 	uint64_t v;
 
-	assert_int_equal(parse_size("256M", &v), 0);
-	assert_int_equal(v, 256ULL << 20);
-	assert_int_equal(parse_size("2G", &v), 0);
-	assert_int_equal(v, 2ULL << 30);
-	assert_int_equal(parse_size("2g", &v), 0);
-	assert_int_equal(v, 2ULL << 30);
-	assert_int_equal(parse_size("64K", &v), 0);
-	assert_int_equal(v, 65536);
-	assert_int_equal(parse_size("1T", &v), 0);
-	assert_int_equal(v, 1ULL << 40);
-	assert_int_equal(parse_size("512MiB", &v), 0);
-	assert_int_equal(v, 512ULL << 20);
-	assert_int_equal(parse_size("4096", &v), 0);
-	assert_int_equal(v, 4096);
+	for (unsigned i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		assert_int_equal(parse_size(good[i].s, &v), 0);
+		assert_int_equal(v, good[i].v);
+	}
 }
 
 static void test_bad_sizes(void **state)
