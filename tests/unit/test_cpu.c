@@ -104,29 +104,32 @@ static void test_xsave_consistent_without_avx512(void **state)
 	free(out);
 }
 
-static void test_xsave_with_avx512_and_pku(void **state)
+/* in (freed) filtered for vCPU 0 of 1: leaf 0xD.0 offers xcr0 in EAX, an XSAVE area of size in ECX. */
+static void assert_filtered_xsave(struct kvm_cpuid2 *in, uint32_t xcr0, uint32_t size)
 {
-	struct kvm_cpuid2 *in = supported(), *out;
+	struct kvm_cpuid2 *out = filtered(in, 0, 1);
 
-	cpu_find(in, 7, 0)->ebx |= 1u << 16;
-	cpu_find(in, 7, 0)->ecx |= 1u << 3;
-	out = filtered(in, 0, 1);
-	assert_int_equal(cpu_find(out, 0xd, 0)->eax, 0x2e7);
-	assert_int_equal(cpu_find(out, 0xd, 0)->ecx, 2696);
+	assert_int_equal(cpu_find(out, 0xd, 0)->eax, xcr0);
+	assert_int_equal(cpu_find(out, 0xd, 0)->ecx, size);
 	free(in);
 	free(out);
 }
 
+static void test_xsave_with_avx512_and_pku(void **state)
+{
+	struct kvm_cpuid2 *in = supported();
+
+	cpu_find(in, 7, 0)->ebx |= 1u << 16;
+	cpu_find(in, 7, 0)->ecx |= 1u << 3;
+	assert_filtered_xsave(in, 0x2e7, 2696);
+}
+
 static void test_xsave_zero_size_component_dropped(void **state)
 {
-	struct kvm_cpuid2 *in = supported(), *out;
+	struct kvm_cpuid2 *in = supported();
 
 	cpu_find(in, 0xd, 2)->eax = 0;		/* AVX advertised, size unknown */
-	out = filtered(in, 0, 1);
-	assert_int_equal(cpu_find(out, 0xd, 0)->eax, 0x3);
-	assert_int_equal(cpu_find(out, 0xd, 0)->ecx, 576);
-	free(in);
-	free(out);
+	assert_filtered_xsave(in, 0x3, 576);
 }
 
 static void test_hide_xsave(void **state)
