@@ -12,31 +12,24 @@
 
 TESTDEV_CB_FIXTURE(struct acpi_pm, pm, poweroffs, acpi_pm_create, acpi_pm_destroy)
 
-static uint64_t evt_in(struct acpi_pm *pm, unsigned off, unsigned size)
+/* One access to a register block through its port handler (acpi_pm_evt_io, acpi_pm_cnt_io). */
+static uint64_t pm_in(io_handler *h, struct acpi_pm *pm, unsigned off, unsigned size)
 {
 	uint64_t v = 0x5a5a5a5a5a5a5a5aULL;
 
-	assert_int_equal(acpi_pm_evt_io(pm, false, off, size, &v), 0);
+	assert_int_equal(h(pm, false, off, size, &v), 0);
 	return v;
 }
 
-static void evt_out(struct acpi_pm *pm, unsigned off, unsigned size, uint64_t v)
+static void pm_out(io_handler *h, struct acpi_pm *pm, unsigned off, unsigned size, uint64_t v)
 {
-	assert_int_equal(acpi_pm_evt_io(pm, true, off, size, &v), 0);
+	assert_int_equal(h(pm, true, off, size, &v), 0);
 }
 
-static uint64_t cnt_in(struct acpi_pm *pm, unsigned off, unsigned size)
-{
-	uint64_t v = 0x5a5a5a5a5a5a5a5aULL;
-
-	assert_int_equal(acpi_pm_cnt_io(pm, false, off, size, &v), 0);
-	return v;
-}
-
-static void cnt_out(struct acpi_pm *pm, unsigned off, unsigned size, uint64_t v)
-{
-	assert_int_equal(acpi_pm_cnt_io(pm, true, off, size, &v), 0);
-}
+#define evt_in(pm, off, size)		pm_in(acpi_pm_evt_io, pm, off, size)
+#define evt_out(pm, off, size, v)	pm_out(acpi_pm_evt_io, pm, off, size, v)
+#define cnt_in(pm, off, size)		pm_in(acpi_pm_cnt_io, pm, off, size)
+#define cnt_out(pm, off, size, v)	pm_out(acpi_pm_cnt_io, pm, off, size, v)
 
 static uint16_t slp(unsigned typ, bool en)
 {
