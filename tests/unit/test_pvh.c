@@ -58,6 +58,13 @@ static void set_ph(int i, const Elf64_Phdr *ph)
 	memcpy(elf + sizeof(Elf64_Ehdr) + i * sizeof(*ph), ph, sizeof(*ph));
 }
 
+/* Program header i with one field changed to v. */
+#define SET_PH_FIELD(i, field, v) do {		\
+		Elf64_Phdr ph_ = get_ph(i);	\
+		ph_.field = (v);		\
+		set_ph((i), &ph_);		\
+	} while (0)
+
 /* Append a note at *off; returns where its desc went. */
 static uint8_t *add_note(size_t *off, const char *name, uint32_t type, const void *desc,
 			 uint32_t descsz)
@@ -330,17 +337,13 @@ static void test_not_x86_64(void **state)
 
 static void test_no_note(void **state)
 {
-	Elf64_Phdr ph;
-
 	make_elf(8);
 	put32(elf + NOTE_OFF + 12 + 4 + 20 + 12 + 8 + 8 + 8, 17);	/* retype the entry note */
 	expect_error(256 * MiB, -ENOEXEC,
 		     "vmlinux: no XEN_ELFNOTE_PHYS32_ENTRY note: the kernel was built without CONFIG_PVH");
 	/* no PT_NOTE at all */
 	make_elf(8);
-	ph = get_ph(2);
-	ph.p_type = PT_NULL;
-	set_ph(2, &ph);
+	SET_PH_FIELD(2, p_type, PT_NULL);
 	expect_error(256 * MiB, -ENOEXEC, "built without CONFIG_PVH");
 	/* a note whose name runs past the segment ends the list */
 	make_elf(8);
@@ -396,20 +399,14 @@ static void test_segment_outside_ram(void **state)
 	expect_error(256 * MiB, -EFBIG, "is outside guest RAM");
 	/* in low memory, where boot data lives */
 	make_elf(8);
-	ph = get_ph(1);
-	ph.p_paddr = 0x7000;
-	set_ph(1, &ph);
+	SET_PH_FIELD(1, p_paddr, 0x7000);
 	expect_error(256 * MiB, -ENOEXEC, "vmlinux: segment 1 at 0x7000 is below 1 MiB");
 }
 
 static void test_filesz_gt_memsz(void **state)
 {
-	Elf64_Phdr ph;
-
 	make_elf(8);
-	ph = get_ph(0);
-	ph.p_memsz = SEG0_FILESZ - 1;
-	set_ph(0, &ph);
+	SET_PH_FIELD(0, p_memsz, SEG0_FILESZ - 1);
 	expect_error(256 * MiB, -ENOEXEC,
 		     "vmlinux: segment 0 has p_filesz 0x2000 > p_memsz 0x1fff");
 }
@@ -433,9 +430,7 @@ static void test_offset_past_eof(void **state)
 	expect_error(256 * MiB, -ENOEXEC, "vmlinux: truncated (segment 1");
 	/* the note segment too */
 	make_elf(8);
-	ph = get_ph(2);
-	ph.p_offset = 0x10000;
-	set_ph(2, &ph);
+	SET_PH_FIELD(2, p_offset, 0x10000);
 	expect_error(256 * MiB, -ENOEXEC, "vmlinux: truncated (segment 2");
 }
 
@@ -459,14 +454,9 @@ static void test_bad_program_headers(void **state)
 
 static void test_no_load_segments(void **state)
 {
-	Elf64_Phdr ph;
-
 	make_elf(8);
-	for (int i = 0; i < 2; i++) {
-		ph = get_ph(i);
-		ph.p_type = PT_NULL;
-		set_ph(i, &ph);
-	}
+	for (int i = 0; i < 2; i++)
+		SET_PH_FIELD(i, p_type, PT_NULL);
 	expect_error(256 * MiB, -ENOEXEC, "vmlinux: no PT_LOAD segment to load");
 }
 
