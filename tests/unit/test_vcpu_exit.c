@@ -268,23 +268,26 @@ static void test_reason_table(void **state)
 	assert_int_equal(vcpu_handle_exit(&f->vcpu), VM_RUNNING);
 }
 
+/* An exit of this reason stops the VM as want, saying msg. */
+static void expect_stop(struct fixture *f, uint32_t reason, enum vm_stop want, const char *msg)
+{
+	f->run->exit_reason = reason;
+	assert_int_equal(vcpu_handle_exit(&f->vcpu), want);
+	assert_non_null(strstr(f->vm->stop_msg, msg));
+}
+
 static void test_triple_fault(void **state)
 {
-	struct fixture *f = *state;
-
-	f->run->exit_reason = KVM_EXIT_SHUTDOWN;
-	assert_int_equal(vcpu_handle_exit(&f->vcpu), VM_TRIPLEFAULT);
-	assert_non_null(strstr(f->vm->stop_msg, "triple fault"));
+	expect_stop(*state, KVM_EXIT_SHUTDOWN, VM_TRIPLEFAULT, "triple fault");
 }
 
 static void test_internal_error(void **state)
 {
 	struct fixture *f = *state;
 
-	f->run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
 	f->run->internal.suberror = KVM_INTERNAL_ERROR_EMULATION;
-	assert_int_equal(vcpu_handle_exit(&f->vcpu), VM_GUEST_FATAL);
-	assert_non_null(strstr(f->vm->stop_msg, "KVM_EXIT_INTERNAL_ERROR (suberror 1: emulation failure)"));
+	expect_stop(f, KVM_EXIT_INTERNAL_ERROR, VM_GUEST_FATAL,
+		    "KVM_EXIT_INTERNAL_ERROR (suberror 1: emulation failure)");
 	/* no KVM here: the register dump says so instead of crashing */
 	assert_non_null(strstr(f->vm->stop_msg, "registers unavailable"));
 }
@@ -293,19 +296,13 @@ static void test_unknown_reasons(void **state)
 {
 	struct fixture *f = *state;
 
-	f->run->exit_reason = 1000;
-	assert_int_equal(vcpu_handle_exit(&f->vcpu), VM_GUEST_FATAL);
-	assert_non_null(strstr(f->vm->stop_msg, "unhandled exit KVM_EXIT_unknown (1000)"));
+	expect_stop(f, 1000, VM_GUEST_FATAL, "unhandled exit KVM_EXIT_unknown (1000)");
 	assert_int_equal(f->vcpu.exits[VCPU_NR_EXITS], 1);
 }
 
 static void test_unhandled_known_reason(void **state)
 {
-	struct fixture *f = *state;
-
-	f->run->exit_reason = KVM_EXIT_DEBUG;
-	assert_int_equal(vcpu_handle_exit(&f->vcpu), VM_GUEST_FATAL);
-	assert_non_null(strstr(f->vm->stop_msg, "KVM_EXIT_DEBUG (4)"));
+	expect_stop(*state, KVM_EXIT_DEBUG, VM_GUEST_FATAL, "KVM_EXIT_DEBUG (4)");
 }
 
 static void test_system_events(void **state)
