@@ -144,6 +144,22 @@ static void chain3(struct fixture *f, uint32_t len, bool data_writable)
 	put_desc(f, DESC, 2, DATA + 0x80, 1, 2, 0);				/* WRITE */
 }
 
+/* One request of type on sector, with a len-byte data buffer, seen through. */
+static void request(struct fixture *f, uint32_t type, uint64_t sector, uint32_t len, bool data_writable)
+{
+	hdr(f, type, sector);
+	chain3(f, len, data_writable);
+	assert_true(post_and_wait(f, 0));
+}
+
+/* The device with opts, negotiated (VERSION_1 only), its queue live. */
+static void start(struct fixture *f, const char *opts)
+{
+	assert_int_equal(make_device(f, opts), 0);
+	driver_init(f, F_VERSION_1);
+	queue_setup(f);
+}
+
 static void test_read_write_flush_getid(void **state)
 {
 	struct fixture *f = *state;
@@ -153,17 +169,13 @@ static void test_read_write_flush_getid(void **state)
 	assert_true(r(f, 0x14, 1) & 8);			/* FEATURES_OK accepted */
 	queue_setup(f);
 
-	hdr(f, 0, 5);					/* read sector 5 */
-	chain3(f, 512, true);
-	assert_true(post_and_wait(f, 0));
+	request(f, 0, 5, 512, true);			/* read sector 5 */
 	assert_int_equal(status(f), 0);
 	for (int i = 0; i < 512; i++)
 		assert_int_equal(f->ram[DATA + 0x100 + i], 5);
 
-	hdr(f, 1, 7);					/* write sector 7 */
 	memset(f->ram + DATA + 0x100, 0x77, 512);
-	chain3(f, 512, false);
-	assert_true(post_and_wait(f, 0));
+	request(f, 1, 7, 512, false);			/* write sector 7 */
 	assert_int_equal(status(f), 0);
 
 	hdr(f, 4, 0);					/* flush */
@@ -172,15 +184,11 @@ static void test_read_write_flush_getid(void **state)
 	assert_true(post_and_wait(f, 0));
 	assert_int_equal(status(f), 0);
 
-	hdr(f, 0, 7);					/* read it back */
 	memset(f->ram + DATA + 0x100, 0, 512);
-	chain3(f, 512, true);
-	assert_true(post_and_wait(f, 0));
+	request(f, 0, 7, 512, true);			/* read it back */
 	assert_int_equal(f->ram[DATA + 0x100 + 100], 0x77);
 
-	hdr(f, 8, 0);					/* GET_ID */
-	chain3(f, 20, true);
-	assert_true(post_and_wait(f, 0));
+	request(f, 8, 0, 20, true);			/* GET_ID */
 	assert_memory_equal(f->ram + DATA + 0x100, "hyve-disk-7", 11);
 	assert_int_equal(status(f), 0);
 }
@@ -189,32 +197,18 @@ static void test_bad_requests_fail_alone(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(make_device(f, ""), 0);
-	driver_init(f, F_VERSION_1);
-	queue_setup(f);
-	hdr(f, 0, 2048);				/* sector past the end */
-	chain3(f, 512, true);
-	assert_true(post_and_wait(f, 0));
+	start(f, "");
+	request(f, 0, 2048, 512, true);			/* sector past the end */
 	assert_int_equal(status(f), 1);			/* IOERR */
-	hdr(f, 0, 2047);				/* runs past the end */
-	chain3(f, 1024, true);
-	assert_true(post_and_wait(f, 0));
+	request(f, 0, 2047, 1024, true);		/* runs past the end */
 	assert_int_equal(status(f), 1);
-	hdr(f, 0, UINT64_MAX / 512);			/* sector * 512 overflows */
-	chain3(f, 512, true);
-	assert_true(post_and_wait(f, 0));
+	request(f, 0, UINT64_MAX / 512, 512, true);	/* sector * 512 overflows */
 	assert_int_equal(status(f), 1);
-	hdr(f, 0, 1);					/* not whole sectors */
-	chain3(f, 100, true);
-	assert_true(post_and_wait(f, 0));
+	request(f, 0, 1, 100, true);			/* not whole sectors */
 	assert_int_equal(status(f), 1);
-	hdr(f, 0, 1);					/* read into a readable buffer */
-	chain3(f, 512, false);
-	assert_true(post_and_wait(f, 0));
+	request(f, 0, 1, 512, false);			/* read into a readable buffer */
 	assert_int_equal(status(f), 1);
-	hdr(f, 99, 0);					/* unknown type */
-	chain3(f, 512, true);
-	assert_true(post_and_wait(f, 0));
+	request(f, 99, 0, 512, true);			/* unknown type */
 	assert_int_equal(status(f), 2);			/* UNSUPP */
 	hdr(f, 4, 0);					/* FLUSH not negotiated */
 	put_desc(f, DESC, 0, DATA, 16, 1, 1);
@@ -223,9 +217,7 @@ static void test_bad_requests_fail_alone(void **state)
 	assert_int_equal(status(f), 2);
 	/* the device still works afterwards */
 	assert_int_equal(r(f, 0x14, 1) & 0x40, 0);
-	hdr(f, 0, 3);
-	chain3(f, 512, true);
-	assert_true(post_and_wait(f, 0));
+	request(f, 0, 3, 512, true);
 	assert_int_equal(status(f), 0);
 	assert_int_equal(f->ram[DATA + 0x100], 3);
 }
@@ -234,16 +226,10 @@ static void test_readonly_refuses_writes(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(make_device(f, ",ro"), 0);
-	driver_init(f, F_VERSION_1);
-	queue_setup(f);
-	hdr(f, 1, 0);
-	chain3(f, 512, false);
-	assert_true(post_and_wait(f, 0));
+	start(f, ",ro");
+	request(f, 1, 0, 512, false);
 	assert_int_equal(status(f), 1);			/* IOERR, image untouched */
-	hdr(f, 0, 0);
-	chain3(f, 512, true);
-	assert_true(post_and_wait(f, 0));
+	request(f, 0, 0, 512, true);
 	assert_int_equal(f->ram[DATA + 0x100], 0);
 }
 
@@ -251,9 +237,7 @@ static void test_malformed_chains_flag_the_device(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(make_device(f, ""), 0);
-	driver_init(f, F_VERSION_1);
-	queue_setup(f);
+	start(f, "");
 	put_desc(f, DESC, 0, DATA, 16, 1, 1);			/* a loop: 0 -> 1 -> 0 */
 	put_desc(f, DESC, 1, DATA + 0x100, 512, 1 | 2, 0);
 	assert_false(post_and_wait(f, 0));
@@ -265,9 +249,7 @@ static void test_malformed_chains_flag_the_device(void **state)
 	driver_init(f, F_VERSION_1);
 	queue_setup(f);
 	assert_int_equal(r(f, 0x14, 1) & 0x40, 0);
-	hdr(f, 0, 9);
-	chain3(f, 512, true);
-	assert_true(post_and_wait(f, 0));
+	request(f, 0, 9, 512, true);
 	assert_int_equal(f->ram[DATA + 0x100], 9);
 	/* no status byte at all: cannot be answered, the device asks for a reset */
 	hdr(f, 0, 1);
@@ -280,9 +262,7 @@ static void test_buffers_outside_ram(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(make_device(f, ""), 0);
-	driver_init(f, F_VERSION_1);
-	queue_setup(f);
+	start(f, "");
 	hdr(f, 0, 1);
 	put_desc(f, DESC, 0, DATA, 16, 1, 1);
 	put_desc(f, DESC, 1, RAM_SIZE - 256, 512, 1 | 2, 2);	/* runs off the end of RAM */
@@ -295,17 +275,13 @@ static void test_queue_frozen_after_driver_ok(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(make_device(f, ""), 0);
-	driver_init(f, F_VERSION_1);
-	queue_setup(f);
+	start(f, "");
 	w(f, 0x16, 2, 0);
 	w(f, 0x18, 2, 4);				/* rewrite queue_size */
 	w(f, 0x20, 4, 0x3f0000);			/* and the ring address */
 	assert_int_equal(r(f, 0x18, 2), QSZ);
 	assert_int_equal(r(f, 0x20, 4), DESC);
-	hdr(f, 0, 4);					/* the device uses the old queue */
-	chain3(f, 512, true);
-	assert_true(post_and_wait(f, 0));
+	request(f, 0, 4, 512, true);			/* the device uses the old queue */
 	assert_int_equal(f->ram[DATA + 0x100], 4);
 }
 
