@@ -65,6 +65,13 @@ static void set_ph(int i, const Elf64_Phdr *ph)
 		set_ph((i), &ph_);		\
 	} while (0)
 
+/* A fresh image with that one change fails to load (256 MiB) with code, saying msg. */
+#define EXPECT_PH_ERROR(i, field, v, code, msg) do {		\
+		make_elf(8);					\
+		SET_PH_FIELD(i, field, v);			\
+		expect_error(256 * MiB, code, msg);		\
+	} while (0)
+
 /* Append a note at *off; returns where its desc went. */
 static uint8_t *add_note(size_t *off, const char *name, uint32_t type, const void *desc,
 			 uint32_t descsz)
@@ -398,17 +405,13 @@ static void test_segment_outside_ram(void **state)
 	set_ph(0, &ph);
 	expect_error(256 * MiB, -EFBIG, "is outside guest RAM");
 	/* in low memory, where boot data lives */
-	make_elf(8);
-	SET_PH_FIELD(1, p_paddr, 0x7000);
-	expect_error(256 * MiB, -ENOEXEC, "vmlinux: segment 1 at 0x7000 is below 1 MiB");
+	EXPECT_PH_ERROR(1, p_paddr, 0x7000, -ENOEXEC, "vmlinux: segment 1 at 0x7000 is below 1 MiB");
 }
 
 static void test_filesz_gt_memsz(void **state)
 {
-	make_elf(8);
-	SET_PH_FIELD(0, p_memsz, SEG0_FILESZ - 1);
-	expect_error(256 * MiB, -ENOEXEC,
-		     "vmlinux: segment 0 has p_filesz 0x2000 > p_memsz 0x1fff");
+	EXPECT_PH_ERROR(0, p_memsz, SEG0_FILESZ - 1, -ENOEXEC,
+			"vmlinux: segment 0 has p_filesz 0x2000 > p_memsz 0x1fff");
 }
 
 static void test_offset_past_eof(void **state)
@@ -429,9 +432,7 @@ static void test_offset_past_eof(void **state)
 	set_ph(1, &ph);
 	expect_error(256 * MiB, -ENOEXEC, "vmlinux: truncated (segment 1");
 	/* the note segment too */
-	make_elf(8);
-	SET_PH_FIELD(2, p_offset, 0x10000);
-	expect_error(256 * MiB, -ENOEXEC, "vmlinux: truncated (segment 2");
+	EXPECT_PH_ERROR(2, p_offset, 0x10000, -ENOEXEC, "vmlinux: truncated (segment 2");
 }
 
 static void test_bad_program_headers(void **state)
