@@ -178,25 +178,26 @@ static void test_malformed_io_size(void **state)
 	assert_int_equal(f->calls, 0);
 }
 
+/* Strict I/O: one access to a port nobody claims stops the VM, saying exactly msg. */
+static void expect_strict_io(struct fixture *f, bool out, uint16_t port, unsigned size, const char *msg)
+{
+	f->vm->cfg.strict_io = true;
+	io_exit(f, out, port, size, 1);
+	assert_int_equal(vcpu_handle_exit(&f->vcpu), VM_GUEST_FATAL);
+	assert_string_equal(f->vm->stop_msg, msg);
+}
+
 static void test_strict_io(void **state)
 {
 	struct fixture *f = *state;
 
-	f->vm->cfg.strict_io = true;
-	io_exit(f, true, 0x123, 1, 1);
-	assert_int_equal(vcpu_handle_exit(&f->vcpu), VM_GUEST_FATAL);
-	assert_string_equal(f->vm->stop_msg, "unhandled outb 0x123");
+	expect_strict_io(f, true, 0x123, 1, "unhandled outb 0x123");
 	assert_int_equal(f->vm->stop, VM_GUEST_FATAL);
 }
 
 static void test_strict_io_in_word(void **state)
 {
-	struct fixture *f = *state;
-
-	f->vm->cfg.strict_io = true;
-	io_exit(f, false, 0x2f8, 2, 1);
-	assert_int_equal(vcpu_handle_exit(&f->vcpu), VM_GUEST_FATAL);
-	assert_string_equal(f->vm->stop_msg, "unhandled inw 0x2f8");
+	expect_strict_io(*state, false, 0x2f8, 2, "unhandled inw 0x2f8");
 }
 
 static void mmio_exit(struct fixture *f, bool write, uint64_t addr, unsigned len)
