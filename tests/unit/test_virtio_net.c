@@ -208,6 +208,21 @@ static void arp_roundtrip(struct fixture *f)
 	assert_int_equal(((struct virtio_net_hdr_v1 *)(f->ram + RXBUF + 0x1000 * head))->num_buffers, 1);
 }
 
+/* Feature bits 0-31 the device offers: each of on is there, none of off. */
+static void assert_offers(struct fixture *f, uint32_t on, uint32_t off)
+{
+	uint32_t lo;
+
+	w(f, 0x00, 4, 0);
+	lo = (uint32_t)r(f, 0x04, 4);
+	for (unsigned b = 0; b < 32; b++) {
+		if (on & (1u << b))
+			assert_true(lo & (1u << b));
+		if (off & (1u << b))
+			assert_false(lo & (1u << b));
+	}
+}
+
 static void test_config_and_arp(void **state)
 {
 	struct fixture *f = *state;
@@ -215,14 +230,9 @@ static void test_config_and_arp(void **state)
 
 	assert_int_equal(pci_add_device(f->bus, "virtio-net", -1, "user,mac=52:54:00:ab:cd:ef", &f->dev), 0);
 	/* offered: MAC, STATUS, MTU, MRG_RXBUF; no offloads on user networking */
-	w(f, 0x00, 4, 0);
-	uint32_t lo = (uint32_t)r(f, 0x04, 4);
-	assert_true(lo & (1u << VIRTIO_NET_F_MAC));
-	assert_true(lo & (1u << VIRTIO_NET_F_STATUS));
-	assert_true(lo & (1u << VIRTIO_NET_F_MTU));
-	assert_true(lo & (1u << VIRTIO_NET_F_MRG_RXBUF));
-	assert_false(lo & (1u << VIRTIO_NET_F_CSUM));
-	assert_false(lo & (1u << VIRTIO_NET_F_HOST_TSO4));
+	assert_offers(f, 1u << VIRTIO_NET_F_MAC | 1u << VIRTIO_NET_F_STATUS | 1u << VIRTIO_NET_F_MTU |
+			 1u << VIRTIO_NET_F_MRG_RXBUF,
+		      1u << VIRTIO_NET_F_CSUM | 1u << VIRTIO_NET_F_HOST_TSO4);
 	for (int i = 0; i < 6; i++)
 		assert_int_equal(r(f, 0x2000 + i, 1), guest_mac[i]);
 	assert_int_equal(r(f, 0x2006, 2), VIRTIO_NET_S_LINK_UP);
@@ -598,12 +608,8 @@ static void test_tap_multiqueue_in_netns(void **state)
 		return;
 	}
 	assert_int_equal(if_up("hvt0", "10.0.2.2"), 0);	/* the address the ARP asks for */
-	w(f, 0x00, 4, 0);
-	uint32_t lo = (uint32_t)r(f, 0x04, 4);
-	assert_true(lo & (1u << VIRTIO_NET_F_CTRL_VQ));
-	assert_true(lo & (1u << VIRTIO_NET_F_MQ));
-	assert_true(lo & (1u << VIRTIO_NET_F_HOST_TSO4));
-	assert_true(lo & (1u << VIRTIO_NET_F_GUEST_CSUM));
+	assert_offers(f, 1u << VIRTIO_NET_F_CTRL_VQ | 1u << VIRTIO_NET_F_MQ | 1u << VIRTIO_NET_F_HOST_TSO4 |
+			 1u << VIRTIO_NET_F_GUEST_CSUM, 0);
 	assert_int_equal(r(f, 0x2008, 2), 2);		/* max_virtqueue_pairs */
 	assert_int_equal(r(f, 0x12, 2), 5);		/* num_queues: 2 pairs + control */
 	memset(f->ram, 0, 0x60000);
