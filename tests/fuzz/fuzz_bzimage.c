@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "fuzz.h"
 #include "boot/kernel.h"
 #include "vm.h"
 
@@ -48,11 +49,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint64_t mem;
 	uint8_t sel;
 
-	if (size < 1)
+	if (!fuzz_take_byte(&data, &size, &sel))
 		return 0;
-	sel = data[0];
-	data++;
-	size--;
 	mem = sizes[sel & 3];
 	if ((sel & 4) && size >= 8) {
 		/* The last quarter doubles as the initrd. */

@@ -11,6 +11,7 @@
  */
 #include <stdint.h>
 #include <stdlib.h>
+#include "fuzz.h"
 #include "boot/decomp.h"
 #include "boot/reloc.h"
 
@@ -20,11 +21,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t mode, *out, *img;
 	size_t on;
 
-	if (size < 1)
+	if (!fuzz_take_byte(&data, &size, &mode))
 		return 0;
-	mode = data[0];
-	data++;
-	size--;
 	if (mode & 1) {
 		if (decomp_payload("fuzz", data, size, 4u << 20, &out, &on) == 0) {
 			vmlinux_parse("fuzz", out, on, &v);
