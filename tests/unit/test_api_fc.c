@@ -3,11 +3,7 @@
  * status codes, fault messages, validation of every resource, the pre-boot
  * rules, --config-file parsing.  No socket, no KVM.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "unit.h"
 #include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
@@ -472,23 +468,10 @@ static void test_config_file(void **state)
 	}
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_info_not_started, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_machine_config, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_machine_config_bad, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_boot_source, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_file_checks, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_drives, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_too_many_drives, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_network_entropy_logger_metrics, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_actions_and_phases, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unimplemented_and_unknown, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_body_limit, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_vm_config, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cmdline, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_config_file, setup, teardown),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(NULL, NULL,
+	  TEST_FIX(test_info_not_started), TEST_FIX(test_machine_config),
+	  TEST_FIX(test_machine_config_bad), TEST_FIX(test_boot_source), TEST_FIX(test_file_checks),
+	  TEST_FIX(test_drives), TEST_FIX(test_too_many_drives),
+	  TEST_FIX(test_network_entropy_logger_metrics), TEST_FIX(test_actions_and_phases),
+	  TEST_FIX(test_unimplemented_and_unknown), TEST_FIX(test_body_limit), TEST_FIX(test_vm_config),
+	  TEST_FIX(test_cmdline), TEST_FIX(test_config_file))

@@ -3,11 +3,7 @@
  * output to a client, input from it, and output with nobody attached
  * (dropped, never blocking the guest).
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "unit.h"
 #include <fcntl.h>
 #include <poll.h>
 #include <string.h>
@@ -80,12 +76,5 @@ static void test_unknown_backend(void **state)
 	assert_null(console_describe(NULL));
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_pty_roundtrip),
-		cmocka_unit_test(test_pty_nobody_reading),
-		cmocka_unit_test(test_unknown_backend),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(NULL, NULL,
+	  TEST(test_pty_roundtrip), TEST(test_pty_nobody_reading), TEST(test_unknown_backend))

@@ -5,11 +5,7 @@
  * attaches, without the console (the VM) stopping; a second client while
  * one is attached is turned away; the socket file is 0600 and removed.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "unit.h"
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -155,12 +151,5 @@ static void test_bad_paths(void **state)
 	console_close(con);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_attach_detach),
-		cmocka_unit_test(test_ring_keeps_the_newest),
-		cmocka_unit_test(test_bad_paths),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(NULL, NULL,
+	  TEST(test_attach_detach), TEST(test_ring_keeps_the_newest), TEST(test_bad_paths))

@@ -4,11 +4,7 @@
  * guest has enabled the button, deasserted when it clears the status);
  * and the FADT advertises the button.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "unit.h"
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,11 +82,5 @@ static void test_fadt_advertises_the_button(void **state)
 	free(buf);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_press_and_sci),
-		cmocka_unit_test(test_fadt_advertises_the_button),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(NULL, NULL,
+	  TEST(test_press_and_sci), TEST(test_fadt_advertises_the_button))

@@ -3,11 +3,7 @@
  * `hyve ctl top`: the log2 bucket of a duration, and a bus with timing on
  * counting every access in exactly one bucket.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
+#include "unit.h"
 #include <time.h>
 #include "iobus.h"
 
@@ -60,11 +56,5 @@ static void test_bus_histogram(void **state)
 	iobus_destroy(&bus);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_bucket),
-		cmocka_unit_test(test_bus_histogram),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+TEST_MAIN(NULL, NULL,
+	  TEST(test_bucket), TEST(test_bus_histogram))
