@@ -161,6 +161,26 @@ static void expect_broken(int code)
 	free(snap);
 }
 
+/* A one-descriptor chain (queue of 4, no indirect) that breaks the queue. */
+static void check_bad_desc(uint64_t addr, uint32_t len, uint16_t flags)
+{
+	assert_int_equal(enable(4, false, false), 0);
+	wdesc(DESC, 0, addr, len, flags, 0);
+	offer(0);
+	expect_broken(-EINVAL);
+}
+
+/* The same for a chain of two: descriptor 0 (NEXT in flags0) then 1. */
+static void check_bad_pair(uint64_t addr0, uint32_t len0, uint16_t flags0,
+			   uint64_t addr1, uint32_t len1, uint16_t flags1)
+{
+	assert_int_equal(enable(4, false, false), 0);
+	wdesc(DESC, 0, addr0, len0, flags0, 1);
+	wdesc(DESC, 1, addr1, len1, flags1, 0);
+	offer(0);
+	expect_broken(-EINVAL);
+}
+
 static void test_simple(void **state)
 {
 	assert_int_equal(enable(8, false, false), 0);
@@ -624,18 +644,22 @@ static void test_bad_next(void **state)
 	expect_broken(-EINVAL);
 }
 
-static void test_bad_head(void **state)
+/* On a queue of 8, a chain offered at head (no such descriptor) breaks it. */
+static void check_bad_head(uint16_t head)
 {
 	assert_int_equal(enable(8, false, false), 0);
-	offer(8);
+	offer(head);
 	expect_broken(-EINVAL);
+}
+
+static void test_bad_head(void **state)
+{
+	check_bad_head(8);
 }
 
 static void test_bad_head_max(void **state)
 {
-	assert_int_equal(enable(8, false, false), 0);
-	offer(0xFFFF);
-	expect_broken(-EINVAL);
+	check_bad_head(0xFFFF);
 }
 
 static void test_bad_avail_jump(void **state)
@@ -658,14 +682,20 @@ static void test_avail_full(void **state)
 	assert_int_equal(vq_pop(&e.q, e.c), 0);
 }
 
+/* A queue of size with n chains (descriptor 0, 4 bytes) offered and popped: in flight. */
+static void in_flight(uint16_t size, unsigned n)
+{
+	assert_int_equal(enable(size, false, false), 0);
+	wdesc(DESC, 0, DATA, 4, 0, 0);
+	for (unsigned i = 0; i < n; i++)
+		offer(0);
+	for (unsigned i = 0; i < n; i++)
+		assert_int_equal(vq_pop(&e.q, e.c), 1);
+}
+
 static void test_bad_avail_backwards(void **state)
 {
-	assert_int_equal(enable(8, false, false), 0);
-	wdesc(DESC, 0, DATA, 4, 0, 0);
-	offer(0);
-	offer(0);
-	assert_int_equal(vq_pop(&e.q, e.c), 1);
-	assert_int_equal(vq_pop(&e.q, e.c), 1);
+	in_flight(8, 2);
 	set_avail_idx(1);		/* "unexposes" a buffer (2.7.6.1) */
 	expect_broken(-EINVAL);
 }
@@ -673,12 +703,7 @@ static void test_bad_avail_backwards(void **state)
 static void test_bad_avail_backwards_inflight(void **state)
 {
 	/* backwards by no more than the chains in flight: still caught */
-	assert_int_equal(enable(8, false, false), 0);
-	wdesc(DESC, 0, DATA, 4, 0, 0);
-	for (unsigned i = 0; i < 4; i++)
-		offer(0);
-	for (unsigned i = 0; i < 4; i++)
-		assert_int_equal(vq_pop(&e.q, e.c), 1);
+	in_flight(8, 4);
 	set_avail_idx(2);
 	expect_broken(-EINVAL);
 }
@@ -686,12 +711,7 @@ static void test_bad_avail_backwards_inflight(void **state)
 static void test_bad_avail_over_inflight(void **state)
 {
 	/* size chains in flight, one more offered: more than the ring holds */
-	assert_int_equal(enable(4, false, false), 0);
-	wdesc(DESC, 0, DATA, 4, 0, 0);
-	for (unsigned i = 0; i < 4; i++)
-		offer(0);
-	for (unsigned i = 0; i < 4; i++)
-		assert_int_equal(vq_pop(&e.q, e.c), 1);
+	in_flight(4, 4);
 	offer(0);
 	expect_broken(-EINVAL);
 }
@@ -699,12 +719,7 @@ static void test_bad_avail_over_inflight(void **state)
 static void test_avail_after_push(void **state)
 {
 	/* ... but fine once one was pushed back */
-	assert_int_equal(enable(4, false, false), 0);
-	wdesc(DESC, 0, DATA, 4, 0, 0);
-	for (unsigned i = 0; i < 4; i++)
-		offer(0);
-	for (unsigned i = 0; i < 4; i++)
-		assert_int_equal(vq_pop(&e.q, e.c), 1);
+	in_flight(4, 4);
 	assert_int_equal(vq_push(&e.q, 0, 0), 0);
 	offer(0);
 	assert_int_equal(vq_pop(&e.q, e.c), 1);
@@ -712,64 +727,43 @@ static void test_avail_after_push(void **state)
 
 static void test_bad_addr_outside(void **state)
 {
-	assert_int_equal(enable(4, false, false), 0);
-	wdesc(DESC, 0, RAM_GPA - 4, 4, 0, 0);		/* below RAM */
-	offer(0);
-	expect_broken(-EINVAL);
+	check_bad_desc(RAM_GPA - 4, 4, 0);		/* below RAM */
 }
 
 static void test_bad_addr_straddles_end(void **state)
 {
-	assert_int_equal(enable(4, false, false), 0);
-	wdesc(DESC, 0, DATA, 4, VIRTQ_DESC_F_NEXT, 1);
-	wdesc(DESC, 1, RAM_END - 4, 5, VIRTQ_DESC_F_WRITE, 0);
-	offer(0);
-	expect_broken(-EINVAL);
+	check_bad_pair(DATA, 4, VIRTQ_DESC_F_NEXT,
+		       RAM_END - 4, 5, VIRTQ_DESC_F_WRITE);
 }
 
 static void test_bad_addr_overflow(void **state)
 {
-	assert_int_equal(enable(4, false, false), 0);
-	wdesc(DESC, 0, UINT64_MAX - 7, 16, 0, 0);	/* addr + len wraps */
-	offer(0);
-	expect_broken(-EINVAL);
+	check_bad_desc(UINT64_MAX - 7, 16, 0);	/* addr + len wraps */
 }
 
 static void test_bad_len_huge(void **state)
 {
 	/* in the small region, a length near 2^32 runs out of RAM */
-	assert_int_equal(enable(4, false, false), 0);
-	wdesc(DESC, 0, DATA, 0xFFFFFFFFu, VIRTQ_DESC_F_WRITE, 0);
-	offer(0);
-	expect_broken(-EINVAL);
+	check_bad_desc(DATA, 0xFFFFFFFFu, VIRTQ_DESC_F_WRITE);
 }
 
 static void test_bad_total_len(void **state)
 {
 	/* each buffer inside RAM, but 2^32 bytes in all */
-	assert_int_equal(enable(4, false, false), 0);
-	wdesc(DESC, 0, BIG_GPA, 0x80000000u, VIRTQ_DESC_F_NEXT, 1);
-	wdesc(DESC, 1, BIG_GPA, 0x80000000u, VIRTQ_DESC_F_WRITE, 0);
-	offer(0);
-	expect_broken(-EINVAL);
+	check_bad_pair(BIG_GPA, 0x80000000u, VIRTQ_DESC_F_NEXT,
+		       BIG_GPA, 0x80000000u, VIRTQ_DESC_F_WRITE);
 }
 
 static void test_bad_zero_len(void **state)
 {
-	assert_int_equal(enable(4, false, false), 0);
-	wdesc(DESC, 0, DATA, 4, VIRTQ_DESC_F_NEXT, 1);
-	wdesc(DESC, 1, DATA, 0, VIRTQ_DESC_F_WRITE, 0);
-	offer(0);
-	expect_broken(-EINVAL);
+	check_bad_pair(DATA, 4, VIRTQ_DESC_F_NEXT,
+		       DATA, 0, VIRTQ_DESC_F_WRITE);
 }
 
 static void test_bad_write_then_read(void **state)
 {
-	assert_int_equal(enable(4, false, false), 0);
-	wdesc(DESC, 0, DATA, 4, VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT, 1);
-	wdesc(DESC, 1, DATA + 4, 4, 0, 0);
-	offer(0);
-	expect_broken(-EINVAL);
+	check_bad_pair(DATA, 4, VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT,
+		       DATA + 4, 4, 0);
 }
 
 static void test_bad_write_then_read_indirect(void **state)
