@@ -58,6 +58,13 @@ static const char *fault(void)
 		fail_msg("fault '%s' does not contain '%s'", _m, substr); \
 } while (0)
 
+/* Send one request: it must fail with a 400 whose message contains substr. */
+static void expect_fault(const char *method, const char *path, const char *body, const char *substr)
+{
+	req(method, path, body);
+	assert_fault(substr);
+}
+
 static json_t *body_json(void)
 {
 	json_t *o;
@@ -140,8 +147,7 @@ static void test_machine_config_bad(void **state)
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		req("PUT", "/machine-config", bad[i].body);
-		assert_fault(bad[i].msg);
+		expect_fault("PUT", "/machine-config", bad[i].body, bad[i].msg);
 		/* a failed PUT changes nothing */
 		assert_int_equal(st.cfg.vcpus, 1);
 		assert_int_equal(st.cfg.mem_mib, 128);
@@ -160,17 +166,15 @@ static void test_boot_source(void **state)
 	assert_int_equal(req("PUT", "/boot-source", "{\"kernel_image_path\": \"/k2\"}"), 204);
 	assert_string_equal(st.cfg.kernel, "/k2");
 	assert_null(st.cfg.initrd);
-	req("PUT", "/boot-source", "{\"initrd_path\": \"/i\"}");
-	assert_fault("missing field `kernel_image_path`");
-	req("PUT", "/boot-source", "{\"kernel_image_path\": 7}");
-	assert_fault("invalid type");
-	req("PUT", "/boot-source", "{\"kernel_image_path\": \"\"}");
-	assert_fault("empty");
-	req("PUT", "/boot-source", "{\"kernel_image_path\": \"/k\", \"x\": null}");
-	assert_fault("unknown field `x`");
+	expect_fault("PUT", "/boot-source", "{\"initrd_path\": \"/i\"}",
+		     "missing field `kernel_image_path`");
+	expect_fault("PUT", "/boot-source", "{\"kernel_image_path\": 7}", "invalid type");
+	expect_fault("PUT", "/boot-source", "{\"kernel_image_path\": \"\"}", "empty");
+	expect_fault("PUT", "/boot-source", "{\"kernel_image_path\": \"/k\", \"x\": null}",
+		     "unknown field `x`");
 	/* a NUL inside a string is refused by the parser */
-	req("PUT", "/boot-source", "{\"kernel_image_path\": \"/k\\u0000x\"}");
-	assert_fault("Invalid JSON");
+	expect_fault("PUT", "/boot-source", "{\"kernel_image_path\": \"/k\\u0000x\"}",
+		     "Invalid JSON");
 	assert_string_equal(st.cfg.kernel, "/k2");
 }
 
@@ -186,13 +190,13 @@ static int deny_missing(void *arg, enum fc_file what, const char *path, char *ms
 static void test_file_checks(void **state)
 {
 	st.check = deny_missing;
-	req("PUT", "/boot-source", "{\"kernel_image_path\": \"/missing/vmlinuz\"}");
-	assert_fault("No such file");
+	expect_fault("PUT", "/boot-source", "{\"kernel_image_path\": \"/missing/vmlinuz\"}",
+		     "No such file");
 	assert_false(st.cfg.have_boot);
-	req("PUT", "/boot-source", "{\"kernel_image_path\": \"/k\", \"initrd_path\": \"/missing\"}");
-	assert_fault("initrd_path");
-	req("PUT", "/drives/d1", "{\"drive_id\": \"d1\", \"path_on_host\": \"/missing.img\", \"is_root_device\": false}");
-	assert_fault("No such file");
+	expect_fault("PUT", "/boot-source", "{\"kernel_image_path\": \"/k\", \"initrd_path\": \"/missing\"}",
+		     "initrd_path");
+	expect_fault("PUT", "/drives/d1", "{\"drive_id\": \"d1\", \"path_on_host\": \"/missing.img\", \"is_root_device\": false}",
+		     "No such file");
 	assert_int_equal(st.cfg.ndrives, 0);
 }
 
@@ -214,39 +218,37 @@ static void test_drives(void **state)
 			     "\"is_read_only\": true}"), 204);
 	assert_int_equal(st.cfg.ndrives, 2);
 
-	req("PUT", "/drives/other", "{\"drive_id\": \"data\", \"path_on_host\": \"/d\", \"is_root_device\": false}");
-	assert_fault("does not match");
-	req("PUT", "/drives/r2", "{\"drive_id\": \"r2\", \"path_on_host\": \"/d\", \"is_root_device\": true}");
-	assert_fault("root block device already exists");
-	req("PUT", "/drives/x", "{\"drive_id\": \"x\", \"path_on_host\": \"/d\"}");
-	assert_fault("missing field `is_root_device`");
-	req("PUT", "/drives/x", "{\"drive_id\": \"x\", \"is_root_device\": false}");
-	assert_fault("path_on_host");
-	req("PUT", "/drives/x", "{\"drive_id\": \"x\", \"path_on_host\": \"/d\", \"is_root_device\": false, "
-	    "\"cache_type\": \"None\"}");
-	assert_fault("cache_type");
-	req("PUT", "/drives/x", "{\"drive_id\": \"x\", \"path_on_host\": \"/d\", \"is_root_device\": false, "
-	    "\"rate_limiter\": {\"bandwidth\": {\"size\": 1, \"refill_time\": 1}}}");
-	assert_fault("rate_limiter");
-	req("PUT", "/drives/x", "{\"drive_id\": \"x\", \"socket\": \"/s\", \"is_root_device\": false}");
-	assert_fault("vhost-user");
-	req("PUT", "/drives/a.b", "{\"drive_id\": \"a.b\", \"path_on_host\": \"/d\", \"is_root_device\": false}");
-	assert_fault("invalid id");
-	req("PUT", "/drives/", "{\"drive_id\": \"x\", \"path_on_host\": \"/d\", \"is_root_device\": false}");
-	assert_fault("Invalid request method and/or path");
-	req("PUT", "/drives/a/b", "{\"drive_id\": \"x\", \"path_on_host\": \"/d\", \"is_root_device\": false}");
-	assert_fault("Invalid request method and/or path");
+	expect_fault("PUT", "/drives/other", "{\"drive_id\": \"data\", \"path_on_host\": \"/d\", \"is_root_device\": false}",
+		     "does not match");
+	expect_fault("PUT", "/drives/r2", "{\"drive_id\": \"r2\", \"path_on_host\": \"/d\", \"is_root_device\": true}",
+		     "root block device already exists");
+	expect_fault("PUT", "/drives/x", "{\"drive_id\": \"x\", \"path_on_host\": \"/d\"}",
+		     "missing field `is_root_device`");
+	expect_fault("PUT", "/drives/x", "{\"drive_id\": \"x\", \"is_root_device\": false}",
+		     "path_on_host");
+	expect_fault("PUT", "/drives/x", "{\"drive_id\": \"x\", \"path_on_host\": \"/d\", \"is_root_device\": false, "
+		     "\"cache_type\": \"None\"}", "cache_type");
+	expect_fault("PUT", "/drives/x", "{\"drive_id\": \"x\", \"path_on_host\": \"/d\", \"is_root_device\": false, "
+		     "\"rate_limiter\": {\"bandwidth\": {\"size\": 1, \"refill_time\": 1}}}",
+		     "rate_limiter");
+	expect_fault("PUT", "/drives/x", "{\"drive_id\": \"x\", \"socket\": \"/s\", \"is_root_device\": false}",
+		     "vhost-user");
+	expect_fault("PUT", "/drives/a.b", "{\"drive_id\": \"a.b\", \"path_on_host\": \"/d\", \"is_root_device\": false}",
+		     "invalid id");
+	expect_fault("PUT", "/drives/", "{\"drive_id\": \"x\", \"path_on_host\": \"/d\", \"is_root_device\": false}",
+		     "Invalid request method and/or path");
+	expect_fault("PUT", "/drives/a/b", "{\"drive_id\": \"x\", \"path_on_host\": \"/d\", \"is_root_device\": false}",
+		     "Invalid request method and/or path");
 	assert_int_equal(st.cfg.ndrives, 2);
 
 	/* PATCH is post-boot only */
-	req("PATCH", "/drives/data", "{\"drive_id\": \"data\", \"path_on_host\": \"/n.img\"}");
-	assert_fault("before starting");
+	expect_fault("PATCH", "/drives/data", "{\"drive_id\": \"data\", \"path_on_host\": \"/n.img\"}",
+		     "before starting");
 	st.phase = FC_RUNNING;
-	req("PATCH", "/drives/nosuch", "{\"drive_id\": \"nosuch\"}");
-	assert_fault("no such drive");
+	expect_fault("PATCH", "/drives/nosuch", "{\"drive_id\": \"nosuch\"}", "no such drive");
 	assert_int_equal(req("PATCH", "/drives/data", "{\"drive_id\": \"data\"}"), 204);
-	req("PATCH", "/drives/data", "{\"drive_id\": \"data\", \"path_on_host\": \"/n.img\"}");
-	assert_fault("not implemented");
+	expect_fault("PATCH", "/drives/data", "{\"drive_id\": \"data\", \"path_on_host\": \"/n.img\"}",
+		     "not implemented");
 }
 
 static void test_too_many_drives(void **state)
@@ -267,63 +269,51 @@ static void test_too_many_drives(void **state)
 
 static void test_network_entropy_logger_metrics(void **state)
 {
-	req("PUT", "/network-interfaces/eth0", "{\"iface_id\": \"eth0\", \"host_dev_name\": \"tap0\", "
-	    "\"guest_mac\": \"AA:FC:00:00:00:01\"}");
-	assert_fault("not implemented");
-	req("PUT", "/network-interfaces/eth0", "{\"iface_id\": \"eth0\", \"host_dev_name\": \"tap0\", "
-	    "\"guest_mac\": \"zz\"}");
-	assert_fault("guest_mac");
-	req("PUT", "/network-interfaces/eth0", "{\"iface_id\": \"eth0\"}");
-	assert_fault("missing field `host_dev_name`");
-	req("PUT", "/network-interfaces/eth0", "{\"iface_id\": \"eth0\", \"host_dev_name\": \"tap0\", \"mtu\": 20}");
-	assert_fault("mtu");
+	expect_fault("PUT", "/network-interfaces/eth0", "{\"iface_id\": \"eth0\", \"host_dev_name\": \"tap0\", "
+		     "\"guest_mac\": \"AA:FC:00:00:00:01\"}", "not implemented");
+	expect_fault("PUT", "/network-interfaces/eth0", "{\"iface_id\": \"eth0\", \"host_dev_name\": \"tap0\", "
+		     "\"guest_mac\": \"zz\"}", "guest_mac");
+	expect_fault("PUT", "/network-interfaces/eth0", "{\"iface_id\": \"eth0\"}",
+		     "missing field `host_dev_name`");
+	expect_fault("PUT", "/network-interfaces/eth0", "{\"iface_id\": \"eth0\", \"host_dev_name\": \"tap0\", \"mtu\": 20}",
+		     "mtu");
 
 	assert_int_equal(req("PUT", "/entropy", "{}"), 204);
 	assert_true(st.cfg.entropy);
-	req("PUT", "/entropy", "{\"rate_limiter\": {}}");
-	assert_fault("not implemented");
+	expect_fault("PUT", "/entropy", "{\"rate_limiter\": {}}", "not implemented");
 
 	assert_int_equal(req("PUT", "/logger", "{\"log_path\": \"/tmp/l\", \"level\": \"debug\", "
 			     "\"show_level\": true}"), 204);
 	assert_int_equal(rep.action, FC_ACT_OPEN_LOG);
 	assert_string_equal(st.cfg.level, "Debug");
-	req("PUT", "/logger", "{\"level\": \"loud\"}");
-	assert_fault("level");
+	expect_fault("PUT", "/logger", "{\"level\": \"loud\"}", "level");
 
-	req("PUT", "/metrics", "{}");
-	assert_fault("missing field `metrics_path`");
-	req("PUT", "/actions", "{\"action_type\": \"FlushMetrics\"}");
-	assert_fault("not initialized");
+	expect_fault("PUT", "/metrics", "{}", "missing field `metrics_path`");
+	expect_fault("PUT", "/actions", "{\"action_type\": \"FlushMetrics\"}", "not initialized");
 	assert_int_equal(req("PUT", "/metrics", "{\"metrics_path\": \"/tmp/m\"}"), 204);
 	assert_int_equal(rep.action, FC_ACT_OPEN_METRICS);
-	req("PUT", "/metrics", "{\"metrics_path\": \"/tmp/m2\"}");
-	assert_fault("Reinitialization");
+	expect_fault("PUT", "/metrics", "{\"metrics_path\": \"/tmp/m2\"}", "Reinitialization");
 	assert_int_equal(req("PUT", "/actions", "{\"action_type\": \"FlushMetrics\"}"), 204);
 	assert_int_equal(rep.action, FC_ACT_FLUSH_METRICS);
 }
 
 static void test_actions_and_phases(void **state)
 {
-	req("PUT", "/actions", "{\"action_type\": \"InstanceStart\"}");
-	assert_fault("without kernel configuration");
-	req("PUT", "/actions", "{\"action_type\": \"Explode\"}");
-	assert_fault("action_type");
-	req("PUT", "/actions", "{}");
-	assert_fault("missing field `action_type`");
-	req("PUT", "/actions", "{\"action_type\": \"SendCtrlAltDel\"}");
-	assert_fault("before starting");
-	req("PATCH", "/vm", "{\"state\": \"Paused\"}");
-	assert_fault("before starting");
-	req("PUT", "/hyve/actions", "{\"action_type\": \"Reset\"}");
-	assert_fault("before starting");
+	expect_fault("PUT", "/actions", "{\"action_type\": \"InstanceStart\"}",
+		     "without kernel configuration");
+	expect_fault("PUT", "/actions", "{\"action_type\": \"Explode\"}", "action_type");
+	expect_fault("PUT", "/actions", "{}", "missing field `action_type`");
+	expect_fault("PUT", "/actions", "{\"action_type\": \"SendCtrlAltDel\"}", "before starting");
+	expect_fault("PATCH", "/vm", "{\"state\": \"Paused\"}", "before starting");
+	expect_fault("PUT", "/hyve/actions", "{\"action_type\": \"Reset\"}", "before starting");
 
 	assert_int_equal(req("PUT", "/boot-source", "{\"kernel_image_path\": \"/k\"}"), 204);
 	assert_int_equal(req("PUT", "/actions", "{\"action_type\": \"InstanceStart\"}"), 204);
 	assert_int_equal(rep.action, FC_ACT_START);
 
 	st.phase = FC_RUNNING;	/* what the caller does once the VM runs */
-	req("PUT", "/actions", "{\"action_type\": \"InstanceStart\"}");
-	assert_fault("not supported after starting");
+	expect_fault("PUT", "/actions", "{\"action_type\": \"InstanceStart\"}",
+		     "not supported after starting");
 	static const char *const preboot[][2] = {
 		{ "/boot-source", "{\"kernel_image_path\": \"/k\"}" },
 		{ "/machine-config", "{\"vcpu_count\": 1, \"mem_size_mib\": 128}" },
@@ -334,15 +324,13 @@ static void test_actions_and_phases(void **state)
 		{ "/network-interfaces/e", "{\"iface_id\": \"e\", \"host_dev_name\": \"t\"}" },
 	};
 	for (size_t i = 0; i < sizeof(preboot) / sizeof(preboot[0]); i++) {
-		req("PUT", preboot[i][0], preboot[i][1]);
-		assert_fault("not supported after starting");
+		expect_fault("PUT", preboot[i][0], preboot[i][1], "not supported after starting");
 	}
 	assert_int_equal(req("PATCH", "/vm", "{\"state\": \"Paused\"}"), 204);
 	assert_int_equal(rep.action, FC_ACT_PAUSE);
 	assert_int_equal(req("PATCH", "/vm", "{\"state\": \"Resumed\"}"), 204);
 	assert_int_equal(rep.action, FC_ACT_RESUME);
-	req("PATCH", "/vm", "{\"state\": \"Frozen\"}");
-	assert_fault("state");
+	expect_fault("PATCH", "/vm", "{\"state\": \"Frozen\"}", "state");
 	assert_int_equal(req("PUT", "/actions", "{\"action_type\": \"SendCtrlAltDel\"}"), 204);
 	assert_int_equal(rep.action, FC_ACT_CTRL_ALT_DEL);
 	assert_int_equal(req("PUT", "/hyve/actions", "{\"action_type\": \"Stop\", \"timeout_s\": 5, "
@@ -350,8 +338,8 @@ static void test_actions_and_phases(void **state)
 	assert_int_equal(rep.action, FC_ACT_STOP);
 	assert_int_equal(rep.timeout_s, 5);
 	assert_true(rep.force);
-	req("PUT", "/hyve/actions", "{\"action_type\": \"Stop\", \"timeout_s\": 99999}");
-	assert_fault("timeout_s");
+	expect_fault("PUT", "/hyve/actions", "{\"action_type\": \"Stop\", \"timeout_s\": 99999}",
+		     "timeout_s");
 	assert_int_equal(req("GET", "/hyve/stats", NULL), 204);
 	assert_int_equal(rep.action, FC_ACT_STATS);
 }
@@ -363,19 +351,14 @@ static void test_unimplemented_and_unknown(void **state)
 		"/mmds/config", "/vsock", "/cpu-config", "/serial", "/pmem/p0", "/hotplug/memory",
 	};
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
-		req("PUT", paths[i], "{}");
-		assert_fault("not implemented");
-		req("GET", paths[i], NULL);
-		assert_fault("not implemented");
+		expect_fault("PUT", paths[i], "{}", "not implemented");
+		expect_fault("GET", paths[i], NULL, "not implemented");
 	}
-	req("GET", "/nothing", NULL);
-	assert_fault("Invalid request method and/or path: GET /nothing.");
-	req("DELETE", "/", NULL);
-	assert_fault("Invalid request method and/or path");
-	req("GET", "/boot-source", NULL);
-	assert_fault("Invalid request method and/or path");
-	req("POST", "/actions", "{\"action_type\": \"InstanceStart\"}");
-	assert_fault("Invalid request method and/or path");
+	expect_fault("GET", "/nothing", NULL, "Invalid request method and/or path: GET /nothing.");
+	expect_fault("DELETE", "/", NULL, "Invalid request method and/or path");
+	expect_fault("GET", "/boot-source", NULL, "Invalid request method and/or path");
+	expect_fault("POST", "/actions", "{\"action_type\": \"InstanceStart\"}",
+		     "Invalid request method and/or path");
 }
 
 static void test_body_limit(void **state)
@@ -387,8 +370,7 @@ static void test_body_limit(void **state)
 	big[0] = '{';
 	big[n - 1] = '}';
 	big[n] = '\0';
-	req("PUT", "/entropy", big);
-	assert_fault("larger than");
+	expect_fault("PUT", "/entropy", big, "larger than");
 	free(big);
 }
 
