@@ -218,27 +218,28 @@ static void test_drives(void **state)
 			     "\"is_read_only\": true}"), 204);
 	assert_int_equal(st.cfg.ndrives, 2);
 
-	expect_fault("PUT", "/drives/other", "{\"drive_id\": \"data\", \"path_on_host\": \"/d\", \"is_root_device\": false}",
-		     "does not match");
-	expect_fault("PUT", "/drives/r2", "{\"drive_id\": \"r2\", \"path_on_host\": \"/d\", \"is_root_device\": true}",
-		     "root block device already exists");
-	expect_fault("PUT", "/drives/x", "{\"drive_id\": \"x\", \"path_on_host\": \"/d\"}",
-		     "missing field `is_root_device`");
-	expect_fault("PUT", "/drives/x", "{\"drive_id\": \"x\", \"is_root_device\": false}",
-		     "path_on_host");
-	expect_fault("PUT", "/drives/x", "{\"drive_id\": \"x\", \"path_on_host\": \"/d\", \"is_root_device\": false, "
-		     "\"cache_type\": \"None\"}", "cache_type");
-	expect_fault("PUT", "/drives/x", "{\"drive_id\": \"x\", \"path_on_host\": \"/d\", \"is_root_device\": false, "
-		     "\"rate_limiter\": {\"bandwidth\": {\"size\": 1, \"refill_time\": 1}}}",
-		     "rate_limiter");
-	expect_fault("PUT", "/drives/x", "{\"drive_id\": \"x\", \"socket\": \"/s\", \"is_root_device\": false}",
-		     "vhost-user");
-	expect_fault("PUT", "/drives/a.b", "{\"drive_id\": \"a.b\", \"path_on_host\": \"/d\", \"is_root_device\": false}",
-		     "invalid id");
-	expect_fault("PUT", "/drives/", "{\"drive_id\": \"x\", \"path_on_host\": \"/d\", \"is_root_device\": false}",
-		     "Invalid request method and/or path");
-	expect_fault("PUT", "/drives/a/b", "{\"drive_id\": \"x\", \"path_on_host\": \"/d\", \"is_root_device\": false}",
-		     "Invalid request method and/or path");
+	static const struct { const char *path, *body, *fault; } bad[] = {
+		{ "/drives/other", "{\"drive_id\": \"data\", \"path_on_host\": \"/d\", \"is_root_device\": false}",
+		  "does not match" },
+		{ "/drives/r2", "{\"drive_id\": \"r2\", \"path_on_host\": \"/d\", \"is_root_device\": true}",
+		  "root block device already exists" },
+		{ "/drives/x", "{\"drive_id\": \"x\", \"path_on_host\": \"/d\"}", "missing field `is_root_device`" },
+		{ "/drives/x", "{\"drive_id\": \"x\", \"is_root_device\": false}", "path_on_host" },
+		{ "/drives/x", "{\"drive_id\": \"x\", \"path_on_host\": \"/d\", \"is_root_device\": false, "
+		  "\"cache_type\": \"None\"}", "cache_type" },
+		{ "/drives/x", "{\"drive_id\": \"x\", \"path_on_host\": \"/d\", \"is_root_device\": false, "
+		  "\"rate_limiter\": {\"bandwidth\": {\"size\": 1, \"refill_time\": 1}}}", "rate_limiter" },
+		{ "/drives/x", "{\"drive_id\": \"x\", \"socket\": \"/s\", \"is_root_device\": false}", "vhost-user" },
+		{ "/drives/a.b", "{\"drive_id\": \"a.b\", \"path_on_host\": \"/d\", \"is_root_device\": false}",
+		  "invalid id" },
+		{ "/drives/", "{\"drive_id\": \"x\", \"path_on_host\": \"/d\", \"is_root_device\": false}",
+		  "Invalid request method and/or path" },
+		{ "/drives/a/b", "{\"drive_id\": \"x\", \"path_on_host\": \"/d\", \"is_root_device\": false}",
+		  "Invalid request method and/or path" },
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		expect_fault("PUT", bad[i].path, bad[i].body, bad[i].fault);
 	assert_int_equal(st.cfg.ndrives, 2);
 
 	/* PATCH is post-boot only */
