@@ -111,6 +111,14 @@ static int open_bz(const struct bzopts *o, size_t initrd_size, const char *cmdli
 	return r;
 }
 
+/* Undo open_bz: the image, and what it allocated (initrd may be NULL). */
+static void close_bz(struct kernel_image *k, uint8_t *img, uint8_t *initrd)
+{
+	kernel_close(k);
+	free(img);
+	free(initrd);
+}
+
 /* Open o for mem and expect failure code with msg in the message. */
 static void expect_error(const struct bzopts *o, size_t initrd_size, const char *cmdline,
 			 uint64_t mem, int code, const char *msg)
@@ -121,9 +129,7 @@ static void expect_error(const struct bzopts *o, size_t initrd_size, const char 
 
 	if (r != code || !strstr(err_msg(), msg))
 		fail_msg("got %d \"%s\", want %d \"%s\"", r, err_msg(), code, msg);
-	kernel_close(&k);
-	free(img);
-	free(initrd);
+	close_bz(&k, img, initrd);
 }
 
 /* ---- a good image, placed ---- */
@@ -197,9 +203,7 @@ static void test_good_image_placed(void **state)
 			assert_int_equal(get32(t + 16), want[i][2]);
 		}
 	}
-	kernel_close(&k);
-	free(img);
-	free(initrd);
+	close_bz(&k, img, initrd);
 	free_vm();
 }
 
@@ -268,8 +272,7 @@ static void test_no_initrd_no_cmdline(void **state)
 	assert_int_equal(get32(gpa(KERNEL_ZERO_PAGE_ADDR) + BZ_RAMDISK_SIZE), 0);
 	assert_int_equal(get64(gpa(KERNEL_ZERO_PAGE_ADDR) + BP_ACPI_RSDP_ADDR), 0);
 	assert_string_equal((char *)gpa(KERNEL_CMDLINE_ADDR), "");
-	kernel_close(&k);
-	free(img);
+	close_bz(&k, img, initrd);
 	free_vm();
 }
 
@@ -305,8 +308,7 @@ static void test_setup_sects_zero_means_4(void **state)
 	assert_int_equal(open_bz(&o, 0, NULL, 256 * MiB, &k, &img, &initrd), 0);
 	assert_int_equal(k.u.bz.setup_size, 5 * 512);
 	assert_int_equal(k.u.bz.kernel_size, o.kernel_bytes);
-	kernel_close(&k);
-	free(img);
+	close_bz(&k, img, initrd);
 }
 
 static void test_protocol_206(void **state)
@@ -329,9 +331,7 @@ static void test_protocol_206(void **state)
 	assert_int_equal(get64(gpa(KERNEL_ZERO_PAGE_ADDR) + BP_ACPI_RSDP_ADDR), 0);
 	/* bytes past the 2.06 header are not copied */
 	assert_int_equal(get32(gpa(KERNEL_ZERO_PAGE_ADDR) + BZ_INIT_SIZE), 0);
-	kernel_close(&k);
-	free(img);
-	free(initrd);
+	close_bz(&k, img, initrd);
 	free_vm();
 }
 
@@ -346,16 +346,12 @@ static void test_initrd_addr_max(void **state)
 	assert_int_equal(open_bz(&o, 3 * MiB + 100, NULL, 2 * GiB, &k, &img, &initrd), 0);
 	assert_int_equal(k.initrd_gpa, (0x38000000 - (3 * MiB + 100)) & ~0xFFFULL);
 	assert_true(k.initrd_gpa + k.initrd_size <= 0x38000000);
-	kernel_close(&k);
-	free(img);
-	free(initrd);
+	close_bz(&k, img, initrd);
 	/* more than 3 GiB of RAM: stays below the PCI hole */
 	o.initrd_max = 0xFFFFFFFF;
 	assert_int_equal(open_bz(&o, MiB, NULL, 8 * GiB, &k, &img, &initrd), 0);
 	assert_int_equal(k.initrd_gpa, 3 * GiB - MiB);
-	kernel_close(&k);
-	free(img);
-	free(initrd);
+	close_bz(&k, img, initrd);
 }
 
 static void test_relocatable_alignment(void **state)
@@ -370,8 +366,7 @@ static void test_relocatable_alignment(void **state)
 	assert_int_equal(open_bz(&o, 0, NULL, 256 * MiB, &k, &img, &initrd), 0);
 	assert_int_equal(k.u.bz.run_start, 0x400000);
 	assert_int_equal(k.kernel_end, 0x400000 + o.init_size);
-	kernel_close(&k);
-	free(img);
+	close_bz(&k, img, initrd);
 	/* a non-relocatable kernel runs at pref_address */
 	o = defaults();
 	o.relocatable = 0;
@@ -379,8 +374,7 @@ static void test_relocatable_alignment(void **state)
 	o.align = 3;			/* ignored when not relocatable */
 	assert_int_equal(open_bz(&o, 0, NULL, 256 * MiB, &k, &img, &initrd), 0);
 	assert_int_equal(k.u.bz.run_start, 0x1000000);
-	kernel_close(&k);
-	free(img);
+	close_bz(&k, img, initrd);
 }
 
 /* ---- every error ---- */
@@ -510,8 +504,7 @@ static void test_err_kernel_too_big(void **state)
 		uint8_t *img, *initrd;
 
 		assert_int_equal(open_bz(&o, 0, NULL, 0x1000000 + 0x3378000, &k, &img, &initrd), 0);
-		kernel_close(&k);
-		free(img);
+		close_bz(&k, img, initrd);
 	}
 	/* init_size past 3 GiB with more RAM than that */
 	o.init_size = 0xFFFFFFFF;
@@ -535,9 +528,7 @@ static void test_err_initrd_too_big(void **state)
 		assert_int_equal(open_bz(&o, 256 * MiB - 0x3000000, NULL, 256 * MiB, &k, &img,
 					 &initrd), 0);
 		assert_int_equal(k.initrd_gpa, 0x3000000);
-		kernel_close(&k);
-		free(img);
-		free(initrd);
+		close_bz(&k, img, initrd);
 	}
 	/* initrd_addr_max is the limit, not RAM */
 	o.initrd_max = 0x03FFFFFF;
@@ -553,8 +544,7 @@ static void test_err_cmdline_too_long(void **state)
 
 	o.cmdline_size = 16;
 	assert_int_equal(open_bz(&o, 0, "0123456789abcdef", 256 * MiB, &k, &img, &initrd), 0);
-	kernel_close(&k);
-	free(img);
+	close_bz(&k, img, initrd);
 	expect_error(&o, 0, "0123456789abcdefX", 256 * MiB, -E2BIG,
 		     "vmlinuz: command line of 17 bytes is longer than the kernel takes (16)");
 }
