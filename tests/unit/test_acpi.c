@@ -79,6 +79,13 @@ static void check_header(const void *p, const char *sig, uint8_t rev)
 	assert_int_equal(sum(p, h.length), 0);
 }
 
+/* The MADT entry e, of len bytes (its length field says so), copied to dst. */
+static void madt_entry(void *dst, size_t len, const uint8_t *e)
+{
+	assert_int_equal(e[1], len);
+	memcpy(dst, e, len);
+}
+
 /* The PCI root bridge and the motherboard resources in the DSDT's AML. */
 static void check_dsdt_pci(const uint8_t *aml, size_t n, uint64_t w64)
 {
@@ -250,8 +257,7 @@ static void check_tables(int ncpus, uint64_t base)
 			case ACPI_MADT_LAPIC: {
 				struct acpi_madt_lapic l;
 
-				assert_int_equal(p[o + 1], sizeof(l));
-				memcpy(&l, p + o, sizeof(l));
+				madt_entry(&l, sizeof(l), p + o);
 				assert_int_equal(l.apic_id, nlapic);
 				assert_int_equal(l.processor_uid, nlapic);
 				assert_int_equal(l.flags & 1, 1);
@@ -261,8 +267,7 @@ static void check_tables(int ncpus, uint64_t base)
 			case ACPI_MADT_IOAPIC: {
 				struct acpi_madt_ioapic io;
 
-				assert_int_equal(p[o + 1], sizeof(io));
-				memcpy(&io, p + o, sizeof(io));
+				madt_entry(&io, sizeof(io), p + o);
 				assert_int_equal(io.ioapic_id, ACPI_IOAPIC_ID);
 				assert_int_equal(io.address, 0xfec00000);
 				assert_int_equal(io.gsi_base, 0);
@@ -272,8 +277,7 @@ static void check_tables(int ncpus, uint64_t base)
 			case ACPI_MADT_ISO: {
 				struct acpi_madt_iso iso;
 
-				assert_int_equal(p[o + 1], sizeof(iso));
-				memcpy(&iso, p + o, sizeof(iso));
+				madt_entry(&iso, sizeof(iso), p + o);
 				assert_int_equal(iso.bus, 0);
 				if (iso.source == 0) {
 					assert_int_equal(iso.gsi, 2);
@@ -293,8 +297,7 @@ static void check_tables(int ncpus, uint64_t base)
 			case ACPI_MADT_LAPIC_NMI: {
 				struct acpi_madt_lapic_nmi nmi;
 
-				assert_int_equal(p[o + 1], sizeof(nmi));
-				memcpy(&nmi, p + o, sizeof(nmi));
+				madt_entry(&nmi, sizeof(nmi), p + o);
 				assert_int_equal(nmi.processor_uid, 0xff);
 				assert_int_equal(nmi.lint, 1);
 				nnmi++;
