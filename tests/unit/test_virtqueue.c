@@ -161,13 +161,26 @@ static void expect_broken(int code)
 	free(snap);
 }
 
+/* Offering the chain at head breaks the queue (expect_broken(-EINVAL)). */
+static void offer_bad(uint16_t head)
+{
+	offer(head);
+	expect_broken(-EINVAL);
+}
+
+/* A queue of size with indirect descriptors: descriptor 0 is a table of len bytes at addr. */
+static void indirect_head(uint16_t size, uint64_t addr, uint32_t len)
+{
+	assert_int_equal(enable(size, false, true), 0);
+	wdesc(DESC, 0, addr, len, VIRTQ_DESC_F_INDIRECT, 0);
+}
+
 /* A one-descriptor chain (queue of 4, no indirect) that breaks the queue. */
 static void check_bad_desc(uint64_t addr, uint32_t len, uint16_t flags)
 {
 	assert_int_equal(enable(4, false, false), 0);
 	wdesc(DESC, 0, addr, len, flags, 0);
-	offer(0);
-	expect_broken(-EINVAL);
+	offer_bad(0);
 }
 
 /* The same for a chain of two: descriptor 0 (NEXT in flags0) then 1. */
@@ -177,8 +190,7 @@ static void check_bad_pair(uint64_t addr0, uint32_t len0, uint16_t flags0,
 	assert_int_equal(enable(4, false, false), 0);
 	wdesc(DESC, 0, addr0, len0, flags0, 1);
 	wdesc(DESC, 1, addr1, len1, flags1, 0);
-	offer(0);
-	expect_broken(-EINVAL);
+	offer_bad(0);
 }
 
 static void test_simple(void **state)
@@ -583,8 +595,7 @@ static void test_event_idx_race(void **state)
 static void test_reset(void **state)
 {
 	assert_int_equal(enable(4, false, false), 0);
-	offer(9);
-	expect_broken(-EINVAL);
+	offer_bad(9);
 	vq_reset(&e.q);
 	assert_false(e.q.broken);
 	assert_int_equal(vq_pop(&e.q, e.c), 0);		/* disabled */
@@ -602,16 +613,14 @@ static void test_bad_loop(void **state)
 	assert_int_equal(enable(8, false, false), 0);
 	wdesc(DESC, 2, DATA, 4, VIRTQ_DESC_F_NEXT, 5);
 	wdesc(DESC, 5, DATA, 4, VIRTQ_DESC_F_NEXT, 2);	/* a -> b -> a */
-	offer(2);
-	expect_broken(-EINVAL);
+	offer_bad(2);
 }
 
 static void test_bad_self_loop(void **state)
 {
 	assert_int_equal(enable(8, false, false), 0);
 	wdesc(DESC, 4, DATA, 4, VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT, 4);
-	offer(4);
-	expect_broken(-EINVAL);
+	offer_bad(4);
 }
 
 static void test_bad_chain_longer_than_size(void **state)
@@ -620,8 +629,7 @@ static void test_bad_chain_longer_than_size(void **state)
 	assert_int_equal(enable(4, false, false), 0);
 	for (unsigned i = 0; i < 4; i++)
 		wdesc(DESC, i, DATA, 4, VIRTQ_DESC_F_NEXT, (i + 1) % 4);
-	offer(0);
-	expect_broken(-EINVAL);
+	offer_bad(0);
 }
 
 static void test_chain_of_size(void **state)
@@ -640,16 +648,14 @@ static void test_bad_next(void **state)
 {
 	assert_int_equal(enable(8, false, false), 0);
 	wdesc(DESC, 0, DATA, 4, VIRTQ_DESC_F_NEXT, 8);
-	offer(0);
-	expect_broken(-EINVAL);
+	offer_bad(0);
 }
 
 /* On a queue of 8, a chain offered at head (no such descriptor) breaks it. */
 static void check_bad_head(uint16_t head)
 {
 	assert_int_equal(enable(8, false, false), 0);
-	offer(head);
-	expect_broken(-EINVAL);
+	offer_bad(head);
 }
 
 static void test_bad_head(void **state)
@@ -712,8 +718,7 @@ static void test_bad_avail_over_inflight(void **state)
 {
 	/* size chains in flight, one more offered: more than the ring holds */
 	in_flight(4, 4);
-	offer(0);
-	expect_broken(-EINVAL);
+	offer_bad(0);
 }
 
 static void test_avail_after_push(void **state)
@@ -774,8 +779,7 @@ static void test_bad_write_then_read_indirect(void **state)
 	wdesc(DESC, 1, TABLE, 32, VIRTQ_DESC_F_INDIRECT, 0);
 	wdesc(TABLE, 0, DATA, 4, VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT, 1);
 	wdesc(TABLE, 1, DATA, 4, 0, 0);
-	offer(0);
-	expect_broken(-EINVAL);
+	offer_bad(0);
 }
 
 static void test_bad_indirect_not_negotiated(void **state)
@@ -783,19 +787,16 @@ static void test_bad_indirect_not_negotiated(void **state)
 	assert_int_equal(enable(4, false, false), 0);
 	wdesc(DESC, 0, TABLE, 16, VIRTQ_DESC_F_INDIRECT, 0);
 	wdesc(TABLE, 0, DATA, 4, 0, 0);
-	offer(0);
-	expect_broken(-EINVAL);
+	offer_bad(0);
 }
 
 static void test_bad_indirect_in_indirect(void **state)
 {
-	assert_int_equal(enable(4, false, true), 0);
-	wdesc(DESC, 0, TABLE, 32, VIRTQ_DESC_F_INDIRECT, 0);
+	indirect_head(4, TABLE, 32);
 	wdesc(TABLE, 0, DATA, 4, VIRTQ_DESC_F_NEXT, 1);
 	wdesc(TABLE, 1, TABLE + 0x100, 16, VIRTQ_DESC_F_INDIRECT, 0);
 	wdesc(TABLE + 0x100, 0, DATA, 4, 0, 0);
-	offer(0);
-	expect_broken(-EINVAL);
+	offer_bad(0);
 }
 
 static void test_bad_indirect_with_next(void **state)
@@ -804,17 +805,14 @@ static void test_bad_indirect_with_next(void **state)
 	wdesc(DESC, 0, TABLE, 16, VIRTQ_DESC_F_INDIRECT | VIRTQ_DESC_F_NEXT, 1);
 	wdesc(TABLE, 0, DATA, 4, 0, 0);
 	wdesc(DESC, 1, DATA, 4, 0, 0);
-	offer(0);
-	expect_broken(-EINVAL);
+	offer_bad(0);
 }
 
 static void check_bad_table(uint64_t addr, uint32_t len)
 {
-	assert_int_equal(enable(4, false, true), 0);
-	wdesc(DESC, 0, addr, len, VIRTQ_DESC_F_INDIRECT, 0);
+	indirect_head(4, addr, len);
 	wdesc(TABLE, 0, DATA, 4, 0, 0);
-	offer(0);
-	expect_broken(-EINVAL);
+	offer_bad(0);
 }
 
 static void test_bad_indirect_len_odd(void **state)
@@ -846,33 +844,27 @@ static void test_bad_indirect_too_big(void **state)
 static void test_bad_indirect_next(void **state)
 {
 	/* next inside the queue's range but beyond the table's */
-	assert_int_equal(enable(8, false, true), 0);
-	wdesc(DESC, 0, TABLE, 32, VIRTQ_DESC_F_INDIRECT, 0);
+	indirect_head(8, TABLE, 32);
 	wdesc(TABLE, 0, DATA, 4, VIRTQ_DESC_F_NEXT, 2);
 	wdesc(TABLE, 2, DATA, 4, 0, 0);
-	offer(0);
-	expect_broken(-EINVAL);
+	offer_bad(0);
 }
 
 static void test_bad_indirect_loop(void **state)
 {
-	assert_int_equal(enable(4, false, true), 0);
-	wdesc(DESC, 0, TABLE, 48, VIRTQ_DESC_F_INDIRECT, 0);
+	indirect_head(4, TABLE, 48);
 	wdesc(TABLE, 0, DATA, 4, VIRTQ_DESC_F_NEXT, 1);
 	wdesc(TABLE, 1, DATA, 4, VIRTQ_DESC_F_NEXT, 2);
 	wdesc(TABLE, 2, DATA, 4, VIRTQ_DESC_F_NEXT, 1);
-	offer(0);
-	expect_broken(-EINVAL);
+	offer_bad(0);
 }
 
 static void test_bad_indirect_buffer_outside(void **state)
 {
-	assert_int_equal(enable(4, false, true), 0);
-	wdesc(DESC, 0, TABLE, 32, VIRTQ_DESC_F_INDIRECT, 0);
+	indirect_head(4, TABLE, 32);
 	wdesc(TABLE, 0, DATA, 4, VIRTQ_DESC_F_NEXT, 1);
 	wdesc(TABLE, 1, 0xB8000, 4, VIRTQ_DESC_F_WRITE, 0);
-	offer(0);
-	expect_broken(-EINVAL);
+	offer_bad(0);
 }
 
 /* ---- vq_enable ---- */
