@@ -91,45 +91,50 @@ static uint8_t *make_bz(const struct bzopts *o, size_t *size)
 	return d;
 }
 
+/* An image opened by open_bz: the kernel, and the buffers it was read from. */
+struct bz {
+	struct kernel_image k;
+	uint8_t *img, *initrd;
+};
+
 /* kernel_open_mem on image o; returns its result, message in err_msg(). */
 static int open_bz(const struct bzopts *o, size_t initrd_size, const char *cmdline,
-		   uint64_t mem, struct kernel_image *k, uint8_t **img, uint8_t **initrd)
+		   uint64_t mem, struct bz *b)
 {
 	size_t size;
 	int r;
 
-	*img = make_bz(o, &size);
-	*initrd = NULL;
+	b->img = make_bz(o, &size);
+	b->initrd = NULL;
 	if (initrd_size) {
-		*initrd = malloc(initrd_size);
-		assert_non_null(*initrd);
-		memset(*initrd, 0x5A, initrd_size);
+		b->initrd = malloc(initrd_size);
+		assert_non_null(b->initrd);
+		memset(b->initrd, 0x5A, initrd_size);
 	}
 	err_clear();
-	r = kernel_open_mem(k, "vmlinuz", *img, size, "initrd.img", *initrd, initrd_size,
+	r = kernel_open_mem(&b->k, "vmlinuz", b->img, size, "initrd.img", b->initrd, initrd_size,
 			    cmdline, mem);
 	return r;
 }
 
-/* Undo open_bz: the image, and what it allocated (initrd may be NULL). */
-static void close_bz(struct kernel_image *k, uint8_t *img, uint8_t *initrd)
+/* Undo open_bz: the kernel, the image, the initrd (may be NULL). */
+static void close_bz(struct bz *b)
 {
-	kernel_close(k);
-	free(img);
-	free(initrd);
+	kernel_close(&b->k);
+	free(b->img);
+	free(b->initrd);
 }
 
 /* Open o for mem and expect failure code with msg in the message. */
 static void expect_error(const struct bzopts *o, size_t initrd_size, const char *cmdline,
 			 uint64_t mem, int code, const char *msg)
 {
-	struct kernel_image k;
-	uint8_t *img, *initrd;
-	int r = open_bz(o, initrd_size, cmdline, mem, &k, &img, &initrd);
+	struct bz b;
+	int r = open_bz(o, initrd_size, cmdline, mem, &b);
 
 	if (r != code || !strstr(err_msg(), msg))
 		fail_msg("got %d \"%s\", want %d \"%s\"", r, err_msg(), code, msg);
-	close_bz(&k, img, initrd);
+	close_bz(&b);
 }
 
 /* ---- a good image, placed ---- */
@@ -137,22 +142,22 @@ static void expect_error(const struct bzopts *o, size_t initrd_size, const char 
 static void test_good_image_placed(void **state)
 {
 	struct bzopts o = defaults();
-	struct kernel_image k;
+	struct bz b;
 	struct kernel_entry e;
-	uint8_t *img, *initrd, *zp;
+	uint8_t *zp;
 	struct vm *vm = guest_vm(256 * MiB);
 	const char *cmdline = "console=ttyS0 root=/dev/vda";
 
-	assert_int_equal(open_bz(&o, MiB, cmdline, 256 * MiB, &k, &img, &initrd), 0);
-	assert_int_equal(k.format, KERNEL_BZIMAGE);
-	assert_int_equal(k.u.bz.version, 0x020F);
-	assert_int_equal(k.u.bz.setup_size, 5 * 512);
-	assert_int_equal(k.u.bz.run_start, 0x1000000);		/* pref_address */
-	assert_int_equal(k.kernel_end, 0x3000000);		/* + init_size */
+	assert_int_equal(open_bz(&o, MiB, cmdline, 256 * MiB, &b), 0);
+	assert_int_equal(b.k.format, KERNEL_BZIMAGE);
+	assert_int_equal(b.k.u.bz.version, 0x020F);
+	assert_int_equal(b.k.u.bz.setup_size, 5 * 512);
+	assert_int_equal(b.k.u.bz.run_start, 0x1000000);	/* pref_address */
+	assert_int_equal(b.k.kernel_end, 0x3000000);		/* + init_size */
 	/* highest 4K-aligned place below 256M */
-	assert_int_equal(k.initrd_gpa, 255 * MiB);
+	assert_int_equal(b.k.initrd_gpa, 255 * MiB);
 
-	assert_int_equal(kernel_place(&k, vm, 0xE0000, &e), 0);
+	assert_int_equal(kernel_place(&b.k, vm, 0xE0000, &e), 0);
 	/* entry: 32-bit at the protected-mode code, ESI = zero page */
 	assert_int_equal(e.format, KERNEL_BZIMAGE);
 	assert_int_equal(e.eip, 0x100000);
@@ -160,7 +165,7 @@ static void test_good_image_placed(void **state)
 	assert_int_equal(e.ebx, 0);
 
 	/* the protected-mode code at 1 MiB */
-	assert_memory_equal(gpa(0x100000), img + 5 * 512, o.kernel_bytes);
+	assert_memory_equal(gpa(0x100000), b.img + 5 * 512, o.kernel_bytes);
 	/* command line */
 	assert_string_equal((char *)gpa(KERNEL_CMDLINE_ADDR), cmdline);
 	/* initrd */
@@ -203,7 +208,7 @@ static void test_good_image_placed(void **state)
 			assert_int_equal(get32(t + 16), want[i][2]);
 		}
 	}
-	close_bz(&k, img, initrd);
+	close_bz(&b);
 	free_vm();
 }
 
@@ -261,18 +266,17 @@ static void test_gdt_descriptors(void **state)
 static void test_no_initrd_no_cmdline(void **state)
 {
 	struct bzopts o = defaults();
-	struct kernel_image k;
+	struct bz b;
 	struct kernel_entry e;
-	uint8_t *img, *initrd;
 	struct vm *vm = guest_vm(64 * MiB);
 
-	assert_int_equal(open_bz(&o, 0, NULL, 64 * MiB, &k, &img, &initrd), 0);
-	assert_int_equal(kernel_place(&k, vm, 0, &e), 0);
+	assert_int_equal(open_bz(&o, 0, NULL, 64 * MiB, &b), 0);
+	assert_int_equal(kernel_place(&b.k, vm, 0, &e), 0);
 	assert_int_equal(get32(gpa(KERNEL_ZERO_PAGE_ADDR) + BZ_RAMDISK_IMAGE), 0);
 	assert_int_equal(get32(gpa(KERNEL_ZERO_PAGE_ADDR) + BZ_RAMDISK_SIZE), 0);
 	assert_int_equal(get64(gpa(KERNEL_ZERO_PAGE_ADDR) + BP_ACPI_RSDP_ADDR), 0);
 	assert_string_equal((char *)gpa(KERNEL_CMDLINE_ADDR), "");
-	close_bz(&k, img, initrd);
+	close_bz(&b);
 	free_vm();
 }
 
@@ -301,80 +305,76 @@ static void test_initrd_without_name(void **state)
 static void test_setup_sects_zero_means_4(void **state)
 {
 	struct bzopts o = defaults();
-	struct kernel_image k;
-	uint8_t *img, *initrd;
+	struct bz b;
 
 	o.setup_sects = 0;
-	assert_int_equal(open_bz(&o, 0, NULL, 256 * MiB, &k, &img, &initrd), 0);
-	assert_int_equal(k.u.bz.setup_size, 5 * 512);
-	assert_int_equal(k.u.bz.kernel_size, o.kernel_bytes);
-	close_bz(&k, img, initrd);
+	assert_int_equal(open_bz(&o, 0, NULL, 256 * MiB, &b), 0);
+	assert_int_equal(b.k.u.bz.setup_size, 5 * 512);
+	assert_int_equal(b.k.u.bz.kernel_size, o.kernel_bytes);
+	close_bz(&b);
 }
 
 static void test_protocol_206(void **state)
 {
 	struct bzopts o = defaults();
-	struct kernel_image k;
+	struct bz b;
 	struct kernel_entry e;
-	uint8_t *img, *initrd;
 	struct vm *vm = guest_vm(32 * MiB);
 
 	/* 2.06: no pref_address / init_size; runs where loaded; no RSDP field */
 	o.version = 0x0206;
 	o.jump = 0x3A;			/* header ends at 0x23C, after cmdline_size */
 	o.relocatable = 0;
-	assert_int_equal(open_bz(&o, 4096, NULL, 32 * MiB, &k, &img, &initrd), 0);
-	assert_int_equal(k.u.bz.run_start, 0x100000);
-	assert_int_equal(k.kernel_end, 0x100000 + o.kernel_bytes);
-	assert_int_equal(k.initrd_gpa, 32 * MiB - 4096);
-	assert_int_equal(kernel_place(&k, vm, 0xE0000, &e), 0);
+	assert_int_equal(open_bz(&o, 4096, NULL, 32 * MiB, &b), 0);
+	assert_int_equal(b.k.u.bz.run_start, 0x100000);
+	assert_int_equal(b.k.kernel_end, 0x100000 + o.kernel_bytes);
+	assert_int_equal(b.k.initrd_gpa, 32 * MiB - 4096);
+	assert_int_equal(kernel_place(&b.k, vm, 0xE0000, &e), 0);
 	assert_int_equal(get64(gpa(KERNEL_ZERO_PAGE_ADDR) + BP_ACPI_RSDP_ADDR), 0);
 	/* bytes past the 2.06 header are not copied */
 	assert_int_equal(get32(gpa(KERNEL_ZERO_PAGE_ADDR) + BZ_INIT_SIZE), 0);
-	close_bz(&k, img, initrd);
+	close_bz(&b);
 	free_vm();
 }
 
 static void test_initrd_addr_max(void **state)
 {
 	struct bzopts o = defaults();
-	struct kernel_image k;
-	uint8_t *img, *initrd;
+	struct bz b;
 
 	/* an old kernel's 0x37FFFFFF limit with 2 GiB of RAM */
 	o.initrd_max = 0x37FFFFFF;
-	assert_int_equal(open_bz(&o, 3 * MiB + 100, NULL, 2 * GiB, &k, &img, &initrd), 0);
-	assert_int_equal(k.initrd_gpa, (0x38000000 - (3 * MiB + 100)) & ~0xFFFULL);
-	assert_true(k.initrd_gpa + k.initrd_size <= 0x38000000);
-	close_bz(&k, img, initrd);
+	assert_int_equal(open_bz(&o, 3 * MiB + 100, NULL, 2 * GiB, &b), 0);
+	assert_int_equal(b.k.initrd_gpa, (0x38000000 - (3 * MiB + 100)) & ~0xFFFULL);
+	assert_true(b.k.initrd_gpa + b.k.initrd_size <= 0x38000000);
+	close_bz(&b);
 	/* more than 3 GiB of RAM: stays below the PCI hole */
 	o.initrd_max = 0xFFFFFFFF;
-	assert_int_equal(open_bz(&o, MiB, NULL, 8 * GiB, &k, &img, &initrd), 0);
-	assert_int_equal(k.initrd_gpa, 3 * GiB - MiB);
-	close_bz(&k, img, initrd);
+	assert_int_equal(open_bz(&o, MiB, NULL, 8 * GiB, &b), 0);
+	assert_int_equal(b.k.initrd_gpa, 3 * GiB - MiB);
+	close_bz(&b);
 }
 
 static void test_relocatable_alignment(void **state)
 {
 	struct bzopts o = defaults();
-	struct kernel_image k;
-	uint8_t *img, *initrd;
+	struct bz b;
 
 	/* pref_address below 1 MiB is raised, then aligned up */
 	o.pref = 0x80000;
 	o.align = 0x400000;
-	assert_int_equal(open_bz(&o, 0, NULL, 256 * MiB, &k, &img, &initrd), 0);
-	assert_int_equal(k.u.bz.run_start, 0x400000);
-	assert_int_equal(k.kernel_end, 0x400000 + o.init_size);
-	close_bz(&k, img, initrd);
+	assert_int_equal(open_bz(&o, 0, NULL, 256 * MiB, &b), 0);
+	assert_int_equal(b.k.u.bz.run_start, 0x400000);
+	assert_int_equal(b.k.kernel_end, 0x400000 + o.init_size);
+	close_bz(&b);
 	/* a non-relocatable kernel runs at pref_address */
 	o = defaults();
 	o.relocatable = 0;
 	o.pref = 0x1000000;
 	o.align = 3;			/* ignored when not relocatable */
-	assert_int_equal(open_bz(&o, 0, NULL, 256 * MiB, &k, &img, &initrd), 0);
-	assert_int_equal(k.u.bz.run_start, 0x1000000);
-	close_bz(&k, img, initrd);
+	assert_int_equal(open_bz(&o, 0, NULL, 256 * MiB, &b), 0);
+	assert_int_equal(b.k.u.bz.run_start, 0x1000000);
+	close_bz(&b);
 }
 
 /* ---- every error ---- */
@@ -500,11 +500,10 @@ static void test_err_kernel_too_big(void **state)
 	expect_error(&o, 0, NULL, MiB, -EFBIG, "but --memory is 1M");
 	/* exactly enough */
 	{
-		struct kernel_image k;
-		uint8_t *img, *initrd;
+		struct bz b;
 
-		assert_int_equal(open_bz(&o, 0, NULL, 0x1000000 + 0x3378000, &k, &img, &initrd), 0);
-		close_bz(&k, img, initrd);
+		assert_int_equal(open_bz(&o, 0, NULL, 0x1000000 + 0x3378000, &b), 0);
+		close_bz(&b);
 	}
 	/* init_size past 3 GiB with more RAM than that */
 	o.init_size = 0xFFFFFFFF;
@@ -522,13 +521,11 @@ static void test_err_initrd_too_big(void **state)
 		     "initrd.img: 230 MiB initrd does not fit below 0x10000000 with --memory 256M (the kernel claims up to 0x3000000)");
 	/* the largest that fits */
 	{
-		struct kernel_image k;
-		uint8_t *img, *initrd;
+		struct bz b;
 
-		assert_int_equal(open_bz(&o, 256 * MiB - 0x3000000, NULL, 256 * MiB, &k, &img,
-					 &initrd), 0);
-		assert_int_equal(k.initrd_gpa, 0x3000000);
-		close_bz(&k, img, initrd);
+		assert_int_equal(open_bz(&o, 256 * MiB - 0x3000000, NULL, 256 * MiB, &b), 0);
+		assert_int_equal(b.k.initrd_gpa, 0x3000000);
+		close_bz(&b);
 	}
 	/* initrd_addr_max is the limit, not RAM */
 	o.initrd_max = 0x03FFFFFF;
@@ -539,12 +536,11 @@ static void test_err_initrd_too_big(void **state)
 static void test_err_cmdline_too_long(void **state)
 {
 	struct bzopts o = defaults();
-	struct kernel_image k;
-	uint8_t *img, *initrd;
+	struct bz b;
 
 	o.cmdline_size = 16;
-	assert_int_equal(open_bz(&o, 0, "0123456789abcdef", 256 * MiB, &k, &img, &initrd), 0);
-	close_bz(&k, img, initrd);
+	assert_int_equal(open_bz(&o, 0, "0123456789abcdef", 256 * MiB, &b), 0);
+	close_bz(&b);
 	expect_error(&o, 0, "0123456789abcdefX", 256 * MiB, -E2BIG,
 		     "vmlinuz: command line of 17 bytes is longer than the kernel takes (16)");
 }
