@@ -16,6 +16,8 @@
 #include "err.h"
 #include "mem.h"
 #include "virtio/virtqueue.h"
+#define TESTVIRTIO_NO_FIXTURE
+#include "testvirtio.h"
 
 #define RAM_GPA		0x100000ULL		/* one RAM region ... */
 #define RAM_SIZE	0x200000ULL		/* ... of 2 MiB */
@@ -73,12 +75,7 @@ static uint32_t rd32(uint64_t gpa)
 static void wdesc(uint64_t table, unsigned i, uint64_t addr, uint32_t len,
 		  uint16_t flags, uint16_t next)
 {
-	uint8_t *p = host(table + 16ULL * i);
-
-	memcpy(p, &addr, 8);
-	memcpy(p + 8, &len, 4);
-	memcpy(p + 12, &flags, 2);
-	memcpy(p + 14, &next, 2);
+	vring_desc_put(host(table + 16ULL * i), addr, len, flags, next);
 }
 
 static void set_avail_idx(uint16_t v)

@@ -1,14 +1,33 @@
 /*
- * testvirtio.h - the virtio-pci device tests' driver side, without KVM: a
+ * testvirtio.h - the virtio device tests' driver side, without KVM.
+ *
+ * vring_desc_put: a split virtqueue descriptor as a driver writes it.
+ *
+ * Unless TESTVIRTIO_NO_FIXTURE is defined, also the virtio-pci fixture: a
  * VM of RAM_SIZE (the test defines it) with a PCI bus whose interrupts go
  * nowhere, the modern common configuration in BAR 4, descriptor tables in
- * guest RAM.  Include it after defining struct fixture, which has at least
+ * guest RAM.  Include it then after defining struct fixture, which has at
+ * least
  *	struct vm *vm; struct pci_bus *bus; struct pci_dev *dev; uint8_t *ram;
  */
 #ifndef HYVE_TESTVIRTIO_H
 #define HYVE_TESTVIRTIO_H
 
+#include <stdint.h>
 #include <string.h>
+
+/* The descriptor at d (virtio 1.2, 2.7.5: addr, len, flags, next; little-endian host). */
+static inline void vring_desc_put(uint8_t *d, uint64_t addr, uint32_t len, uint16_t flags,
+				  uint16_t next)
+{
+	memcpy(d, &addr, 8);
+	memcpy(d + 8, &len, 4);
+	memcpy(d + 12, &flags, 2);
+	memcpy(d + 14, &next, 2);
+}
+
+#ifndef TESTVIRTIO_NO_FIXTURE
+
 #include "pci/pci.h"
 #include "virtio/virtio_pci.h"
 #include "vm.h"
@@ -62,12 +81,9 @@ static inline void driver_init(struct fixture *f, uint64_t features)
 static inline void put_desc(struct fixture *f, uint64_t table, unsigned i, uint64_t addr,
 			    uint32_t len, uint16_t flags, uint16_t next)
 {
-	uint8_t *d = f->ram + table + 16 * i;
-
-	memcpy(d, &addr, 8);
-	memcpy(d + 8, &len, 4);
-	memcpy(d + 12, &flags, 2);
-	memcpy(d + 14, &next, 2);
+	vring_desc_put(f->ram + table + 16 * i, addr, len, flags, next);
 }
+
+#endif /* TESTVIRTIO_NO_FIXTURE */
 
 #endif
