@@ -74,11 +74,7 @@ _start:
 	addw	$8, %di
 	loop	1b
 
-	lgdtl	gdtr
-	movl	%cr0, %eax
-	orl	$1, %eax				/* CR0.PE */
-	movl	%eax, %cr0
-	ljmp	$0x08, $pm32
+	ENTER_PM32 pm32
 
 no_lm:
 	PUTS	"no long mode in CPUID (0x80000001 EDX.LM clear)\n"
@@ -86,11 +82,7 @@ no_lm:
 
 	.code32
 pm32:
-	movw	$0x10, %ax
-	movw	%ax, %ds
-	movw	%ax, %es
-	movw	%ax, %ss
-	movl	$0x7c00, %esp
+	PM32_FLAT
 	movl	%cr4, %eax
 	orl	$0x20, %eax				/* CR4.PAE */
 	movl	%eax, %cr4

@@ -13,20 +13,11 @@
 _start:
 	GUEST_SETUP
 	PUTS	"triple\n"
-	lgdtl	gdtr
-	lidtl	idtr
-	movl	%cr0, %eax
-	orl	$1, %eax		/* CR0.PE */
-	movl	%eax, %cr0
-	ljmp	$0x08, $pm32
+	ENTER_PM32 pm32, idtr
 
 	.code32
 pm32:
-	movw	$0x10, %ax
-	movw	%ax, %ds
-	movw	%ax, %es
-	movw	%ax, %ss
-	movl	$0x7c00, %esp
+	PM32_FLAT
 	ud2
 	/* not reached */
 	movl	$0x220, %edx
