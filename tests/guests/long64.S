@@ -221,14 +221,7 @@ hex64:
 	ret
 
 	.section .rodata
-	.balign	8
-gdt:	.quad	0
-	.quad	0x00cf9a000000ffff	/* 0x08: 32-bit code, base 0, 4 GiB */
-	.quad	0x00cf92000000ffff	/* 0x10: data, base 0, 4 GiB */
-	.quad	0x00af9a000000ffff	/* 0x18: 64-bit code (L=1, D=0) */
-gdt_end:
-gdtr:	.word	gdt_end - gdt - 1
-	.long	gdt
+	FLAT_GDT 0x00af9a000000ffff	/* 0x18: 64-bit code (L=1, D=0) */
 s_in:	.asciz	"in long mode\n"
 s_rb:	.asciz	"readb "
 s_rw:	.asciz	"readw "

@@ -27,12 +27,6 @@ pm32:
 	hlt
 
 	.section .rodata
-	.balign	8
-gdt:	.quad	0
-	.quad	0x00cf9a000000ffff	/* 0x08: 32-bit code, base 0, 4 GiB */
-	.quad	0x00cf92000000ffff	/* 0x10: data, base 0, 4 GiB */
-gdt_end:
-gdtr:	.word	gdt_end - gdt - 1
-	.long	gdt
+	FLAT_GDT
 idtr:	.word	0			/* limit 0: no vector fits */
 	.long	0
