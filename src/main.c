@@ -165,6 +165,20 @@ static void fatal_signal(int sig)
 	raise(sig);
 }
 
+/* Block SIGINT, SIGTERM and SIGHUP in this thread (and the threads it
+ * starts from now on); the set of the three. */
+static sigset_t block_term_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	return set;
+}
+
 /* Parse `hyve run` options into cfg and o.  0, or an exit status. */
 static int parse_run(int argc, char **argv, struct vm_config *cfg, struct run_opts *o)
 {
@@ -582,15 +596,8 @@ static int cmd_run(int argc, char **argv, uint64_t t0)
 		cfg.bios_ram = true;
 	}
 	install_fatal_handlers();
-	if (o.api_sock) {	/* the API thread must not take SIGTERM: vm_run reads it */
-		sigset_t set;
-
-		sigemptyset(&set);
-		sigaddset(&set, SIGINT);
-		sigaddset(&set, SIGTERM);
-		sigaddset(&set, SIGHUP);
-		pthread_sigmask(SIG_BLOCK, &set, NULL);
-	}
+	if (o.api_sock)		/* the API thread must not take SIGTERM: vm_run reads it */
+		block_term_signals();
 	if (o.api_sock && (api_open(&api, o.api_sock, NULL, false) < 0 || api_start(api) < 0)) {
 		status = fail(err_msg());
 		goto out;
@@ -685,16 +692,12 @@ static int fc_to_run(const struct fc_config *fc, struct vm_config *cfg, struct r
 	return 0;
 }
 
-/* Block the termination signals (the API thread inherits the mask). */
+/* Block the termination signals (the API thread inherits the mask); and a
+ * signalfd that reads them. */
 static int block_signals(void)
 {
-	sigset_t set;
+	sigset_t set = block_term_signals();
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
