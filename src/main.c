@@ -9,6 +9,7 @@
 #include <libgen.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <sys/signalfd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,6 +159,30 @@ static int fail(const char *msg)
 	return VM_ERROR;
 }
 
+/* fail() with a message made as printf does (at most 511 bytes of it). */
+__attribute__((format(printf, 1, 2)))
+static int failf(const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return fail(msg);
+}
+
+/*
+ * What getopt_long stopped at in `hyve CMD`: opt ':' is an option without
+ * its value, anything else an unknown option.  The exit status.
+ */
+static int fail_option(const char *cmd, int opt, char **argv)
+{
+	if (opt == ':')
+		return failf("option '%s' needs a value (see hyve %s --help)", argv[optind - 1], cmd);
+	return failf("unknown option '%s' (see hyve %s --help)", argv[optind - 1], cmd);
+}
+
 static void fatal_signal(int sig)
 {
 	console_restore_tty_async();
@@ -182,7 +207,6 @@ static sigset_t block_term_signals(void)
 /* Parse `hyve run` options into cfg and o.  0, or an exit status. */
 static int parse_run(int argc, char **argv, struct vm_config *cfg, struct run_opts *o)
 {
-	char msg[512];
 	uint64_t v;
 	int opt;
 
@@ -195,38 +219,27 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg, struct run_op
 		case OPT_INITRD:  o->initrd = optarg; break;
 		case OPT_CMDLINE: o->cmdline = optarg; break;
 		case OPT_MEMORY:
-			if (parse_size(optarg, &v) < 0 || v < MIN_MEMORY || (v & 0xfff)) {
-				snprintf(msg, sizeof(msg),
-					 "--memory: '%s' is not a usable size (at least 1M, a multiple of 4K, e.g. 256M or 2G)",
-					 optarg);
-				return fail(msg);
-			}
+			if (parse_size(optarg, &v) < 0 || v < MIN_MEMORY || (v & 0xfff))
+				return failf("--memory: '%s' is not a usable size (at least 1M, a multiple of 4K, e.g. 256M or 2G)",
+					     optarg);
 			cfg->mem_size = v;
 			break;
 		case OPT_CPUS:
-			if (parse_u64(optarg, &v) < 0 || v < 1 || v > MAX_CPUS) {
-				snprintf(msg, sizeof(msg), "--cpus: '%s' is not a number from 1 to %d",
-					 optarg, MAX_CPUS);
-				return fail(msg);
-			}
+			if (parse_u64(optarg, &v) < 0 || v < 1 || v > MAX_CPUS)
+				return failf("--cpus: '%s' is not a number from 1 to %d", optarg, MAX_CPUS);
 			cfg->ncpus = (int)v;
 			break;
 		case OPT_CONSOLE:
 			if (strcmp(optarg, "stdio") && strcmp(optarg, "none") && strcmp(optarg, "pty") &&
 			    (strncmp(optarg, "file=", 5) || !optarg[5]) &&
-			    (strncmp(optarg, "socket=", 7) || !optarg[7])) {
-				snprintf(msg, sizeof(msg),
-					 "--console: unknown backend '%s' (stdio, pty, socket=PATH, file=PATH or none)",
-					 optarg);
-				return fail(msg);
-			}
+			    (strncmp(optarg, "socket=", 7) || !optarg[7]))
+				return failf("--console: unknown backend '%s' (stdio, pty, socket=PATH, file=PATH or none)",
+					     optarg);
 			o->console = optarg;
 			break;
 		case OPT_ON_REBOOT:
-			if (strcmp(optarg, "exit") && strcmp(optarg, "restart")) {
-				snprintf(msg, sizeof(msg), "--on-reboot: '%s' is not exit or restart", optarg);
-				return fail(msg);
-			}
+			if (strcmp(optarg, "exit") && strcmp(optarg, "restart"))
+				return failf("--on-reboot: '%s' is not exit or restart", optarg);
 			o->restart = !strcmp(optarg, "restart");
 			break;
 		case OPT_DISK:
@@ -245,17 +258,13 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg, struct run_op
 				if (net_parse_opts(optarg, &no) < 0)
 					return fail(err_msg());
 			}
-			if (tl == 0 || tl >= sizeof(o->dev[0].type)) {
-				snprintf(msg, sizeof(msg), "--device: bad device type in '%s'", optarg);
-				return fail(msg);
-			}
+			if (tl == 0 || tl >= sizeof(o->dev[0].type))
+				return failf("--device: bad device type in '%s'", optarg);
 			memcpy(o->dev[o->ndev].type, type, tl);
 			o->dev[o->ndev].type[tl] = '\0';
-			if (!pci_devtype_find(o->dev[o->ndev].type)) {
-				snprintf(msg, sizeof(msg), "--device: unknown device type '%s' (virtio-blk, virtio-net, virtio-rng)",
-					 o->dev[o->ndev].type);
-				return fail(msg);
-			}
+			if (!pci_devtype_find(o->dev[o->ndev].type))
+				return failf("--device: unknown device type '%s' (virtio-blk, virtio-net, virtio-rng)",
+					     o->dev[o->ndev].type);
 			o->dev[o->ndev].opts = fixed ? opts : (opts ? opts + 1 : "");
 			o->ndev++;
 			break;
@@ -274,21 +283,12 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg, struct run_op
 		case 'h':
 			fputs(usage_run, stdout);
 			return -1;
-		case ':':
-			snprintf(msg, sizeof(msg), "option '%s' needs a value (see hyve run --help)",
-				 argv[optind - 1]);
-			return fail(msg);
 		default:
-			snprintf(msg, sizeof(msg), "unknown option '%s' (see hyve run --help)",
-				 argv[optind - 1]);
-			return fail(msg);
+			return fail_option("run", opt, argv);
 		}
 	}
-	if (optind < argc) {
-		snprintf(msg, sizeof(msg), "unexpected argument '%s' (see hyve run --help)",
-			 argv[optind]);
-		return fail(msg);
-	}
+	if (optind < argc)
+		return failf("unexpected argument '%s' (see hyve run --help)", argv[optind]);
 	if (o->raw && (o->kernel || o->initrd || o->cmdline))
 		return fail("--raw cannot be combined with --kernel, --initrd or --cmdline");
 	if ((o->initrd || o->cmdline) && !o->kernel)
@@ -388,10 +388,8 @@ static int cmd_check_host(int argc, char **argv)
 			      "--quiet prints the word alone.  Status 0 whatever the answer.\n", stdout);
 			return 0;
 		} else {
-			char msg[300];
-			snprintf(msg, sizeof(msg), "check-host: unknown option '%.200s' (hyve check-host [--quiet])",
-				 argv[i]);
-			return fail(msg);
+			return failf("check-host: unknown option '%.200s' (hyve check-host [--quiet])",
+				     argv[i]);
 		}
 	}
 	if (host_probe(&p) < 0)
@@ -708,7 +706,6 @@ static int cmd_fc(int argc, char **argv, uint64_t t0)
 	struct console *con = NULL;
 	struct api *api = NULL;
 	bool no_api = false;
-	char msg[512];
 	int opt, status = VM_ERROR, sfd = -1;
 
 	opterr = 0;
@@ -730,20 +727,12 @@ static int cmd_fc(int argc, char **argv, uint64_t t0)
 		case 'h':
 			fputs(usage_fc, stdout);
 			return 0;
-		case ':':
-			snprintf(msg, sizeof(msg), "option '%s' needs a value (see hyve fc --help)",
-				 argv[optind - 1]);
-			return fail(msg);
 		default:
-			snprintf(msg, sizeof(msg), "unknown option '%s' (see hyve fc --help)",
-				 argv[optind - 1]);
-			return fail(msg);
+			return fail_option("fc", opt, argv);
 		}
 	}
-	if (optind < argc) {
-		snprintf(msg, sizeof(msg), "unexpected argument '%s' (see hyve fc --help)", argv[optind]);
-		return fail(msg);
-	}
+	if (optind < argc)
+		return failf("unexpected argument '%s' (see hyve fc --help)", argv[optind]);
 	if (no_api && !config)
 		return fail("--no-api needs --config-file (nothing could configure the VM)");
 
