@@ -634,13 +634,5 @@ void vnet_print_stats(struct pci_dev *dev, FILE *f)
 	}
 }
 
-static const struct pci_devtype vnet_type = {
-	.name = "virtio-net", .init = vnet_init, .fini = vnet_fini,
-	.cfg_read = virtio_pci_cfg_read,
-	.cfg_write = virtio_pci_cfg_write,
-	.bar_read = virtio_pci_bar_read,
-	.bar_write = virtio_pci_bar_write,
-	.bar_mapped = virtio_pci_bar_mapped,
-	.print_stats = vnet_print_stats,
-};
-PCI_DEVTYPE(vnet_type);
+VIRTIO_PCI_DEVTYPE(vnet_type, "virtio-net", vnet_init, vnet_fini,
+		   .print_stats = vnet_print_stats);

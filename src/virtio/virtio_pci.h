@@ -12,9 +12,10 @@
  * DEVICE_NEEDS_RESET and a configuration interrupt; nothing else happens
  * to that device until the driver resets it.
  *
- * A device type (virtio_rng.c, virtio_blk.c) declares a pci_devtype whose
- * bar/cfg hooks are the virtio_pci_* functions below and whose init calls
- * virtio_pci_init() with its virtio_ops.
+ * A device type (virtio_rng.c, virtio_blk.c, virtio_net.c) declares its
+ * pci_devtype with VIRTIO_PCI_DEVTYPE() below, which makes the bar/cfg hooks
+ * the virtio_pci_* functions; its init calls virtio_pci_init() with its
+ * virtio_ops.
  */
 #ifndef HYVE_VIRTIO_PCI_H
 #define HYVE_VIRTIO_PCI_H
@@ -92,8 +93,11 @@ void virtio_pci_bar_mapped(struct pci_dev *dev, int bar, uint64_t addr, bool map
 void virtio_pci_cfg_read(struct pci_dev *dev, unsigned off, unsigned size, uint32_t *val);
 int virtio_pci_cfg_write(struct pci_dev *dev, unsigned off, unsigned size, uint32_t val);
 
-/* Declare a virtio device type: its init/fini, the transport's hooks. */
-#define VIRTIO_PCI_DEVTYPE(var, tname, initfn, finifn)			\
+/*
+ * Declare a virtio device type: its init/fini, the transport's hooks, and
+ * after them any other pci_devtype fields it has (.print_stats = ...).
+ */
+#define VIRTIO_PCI_DEVTYPE(var, tname, initfn, finifn, ...)		\
 	static const struct pci_devtype var = {				\
 		.name = tname, .init = initfn, .fini = finifn,		\
 		.cfg_read = virtio_pci_cfg_read,			\
@@ -101,6 +105,7 @@ int virtio_pci_cfg_write(struct pci_dev *dev, unsigned off, unsigned size, uint3
 		.bar_read = virtio_pci_bar_read,			\
 		.bar_write = virtio_pci_bar_write,			\
 		.bar_mapped = virtio_pci_bar_mapped,			\
+		__VA_ARGS__						\
 	};								\
 	PCI_DEVTYPE(var)
 
