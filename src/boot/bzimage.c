@@ -109,7 +109,7 @@ int bzimage_parse(const char *name, const uint8_t *data, size_t size,
 }
 
 void bzimage_zero_page(const struct bzimage *bz, const uint8_t *data,
-		       const struct bzimage_params *p, uint8_t *zp)
+		       const struct boot_info *p, uint8_t *zp)
 {
 	struct e820_entry map[E820_MAX];
 	int n;
@@ -143,7 +143,7 @@ void bzimage_zero_page(const struct bzimage *bz, const uint8_t *data,
 
 int bzimage_place(const struct bzimage *bz, const uint8_t *data,
 		  const struct kernel_src *src, struct vm *vm,
-		  const struct bzimage_params *p, uint64_t zero_page_gpa)
+		  const struct boot_info *p, uint64_t zero_page_gpa)
 {
 	uint8_t *dst = vm_gpa(vm, KERNEL_LOAD_ADDR, bz->kernel_size);
 	uint8_t *zp = vm_gpa(vm, zero_page_gpa, BP_SIZE);

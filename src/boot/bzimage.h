@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "boot/boot_info.h"
 
 /* Setup header fields: offsets in the file and in boot_params alike. */
 #define BZ_SETUP_SECTS		0x1F1	/* u8: 512-byte sectors of setup; 0 means 4 */
@@ -69,17 +70,9 @@ struct bzimage {
 int bzimage_parse(const char *name, const uint8_t *data, size_t size,
 		  uint64_t mem_size, struct bzimage *bz);
 
-/* What goes into the zero page besides the file's setup header. */
-struct bzimage_params {
-	uint64_t cmdline_gpa;
-	uint64_t initrd_gpa, initrd_size;	/* 0, 0: none */
-	uint64_t rsdp_gpa;			/* 0: none */
-	uint64_t mem_size;			/* for the e820 table */
-};
-
-/* Build boot_params in zp (BP_SIZE bytes). */
+/* Build boot_params in zp (BP_SIZE bytes): the file's setup header and p. */
 void bzimage_zero_page(const struct bzimage *bz, const uint8_t *data,
-		       const struct bzimage_params *p, uint8_t *zp);
+		       const struct boot_info *p, uint8_t *zp);
 
 struct vm;
 /*
@@ -90,6 +83,6 @@ struct kernel_src;
 /* data: the file's first pages (the setup header); src: the whole file. */
 int bzimage_place(const struct bzimage *bz, const uint8_t *data,
 		  const struct kernel_src *src, struct vm *vm,
-		  const struct bzimage_params *p, uint64_t zero_page_gpa);
+		  const struct boot_info *p, uint64_t zero_page_gpa);
 
 #endif

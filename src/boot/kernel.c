@@ -571,7 +571,7 @@ static uint64_t kernel_random(void)
 
 /* KERNEL_DIRECT: page tables, GDT, zero page, segments, relocations. */
 static int kernel_place_direct(struct kernel_image *k, struct vm *vm,
-			       const struct bzimage_params *p, struct kernel_entry *entry)
+			       const struct boot_info *p, struct kernel_entry *entry)
 {
 	uint8_t *zp = vm_gpa(vm, KERNEL_ZERO_PAGE_ADDR, BP_SIZE), *owned = NULL;
 	const uint8_t *relocs;
@@ -638,6 +638,13 @@ int kernel_place(struct kernel_image *k, struct vm *vm, uint64_t rsdp_gpa,
 	struct kernel_src ksrc = { .buf = k->kernel_fd < 0 ? k->kernel : NULL, .fd = k->kernel_fd,
 				   .name = k->kernel_name };
 	struct kernel_src isrc = { .buf = k->initrd, .fd = k->initrd_fd, .name = k->initrd_name };
+	struct boot_info p = {
+		.cmdline_gpa = KERNEL_CMDLINE_ADDR,
+		.initrd_gpa = k->initrd_gpa,
+		.initrd_size = k->initrd_size,
+		.rsdp_gpa = rsdp_gpa,
+		.mem_size = k->mem_size,
+	};
 	uint64_t t = now_us();
 	int r;
 
@@ -663,31 +670,13 @@ int kernel_place(struct kernel_image *k, struct vm *vm, uint64_t rsdp_gpa,
 	entry->esp = KERNEL_STACK_TOP;
 	entry->gdt_base = KERNEL_GDT_ADDR;
 	entry->gdt_limit = sizeof(kernel_gdt) - 1;
-	if (k->format == KERNEL_BZIMAGE || k->format == KERNEL_DIRECT) {
-		struct bzimage_params p = {
-			.cmdline_gpa = KERNEL_CMDLINE_ADDR,
-			.initrd_gpa = k->initrd_gpa,
-			.initrd_size = k->initrd_size,
-			.rsdp_gpa = rsdp_gpa,
-			.mem_size = k->mem_size,
-		};
-
-		if (k->format == KERNEL_DIRECT) {
-			r = kernel_place_direct(k, vm, &p, entry);
-		} else {
-			r = bzimage_place(&k->u.bz, k->kernel, &ksrc, vm, &p, KERNEL_ZERO_PAGE_ADDR);
-			entry->eip = KERNEL_LOAD_ADDR;
-			entry->esi = KERNEL_ZERO_PAGE_ADDR;
-		}
+	if (k->format == KERNEL_DIRECT) {
+		r = kernel_place_direct(k, vm, &p, entry);
+	} else if (k->format == KERNEL_BZIMAGE) {
+		r = bzimage_place(&k->u.bz, k->kernel, &ksrc, vm, &p, KERNEL_ZERO_PAGE_ADDR);
+		entry->eip = KERNEL_LOAD_ADDR;
+		entry->esi = KERNEL_ZERO_PAGE_ADDR;
 	} else {
-		struct pvh_params p = {
-			.cmdline_gpa = KERNEL_CMDLINE_ADDR,
-			.initrd_gpa = k->initrd_gpa,
-			.initrd_size = k->initrd_size,
-			.rsdp_gpa = rsdp_gpa,
-			.mem_size = k->mem_size,
-		};
-
 		r = pvh_place(&k->u.pvh, &ksrc, vm, &p, KERNEL_START_INFO_ADDR);
 		entry->eip = k->u.pvh.entry;
 		entry->ebx = KERNEL_START_INFO_ADDR;

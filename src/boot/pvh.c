@@ -151,7 +151,7 @@ int pvh_parse(const char *name, const uint8_t *data, size_t size,
 }
 
 int pvh_place(const struct pvh_image *pvh, const struct kernel_src *src, struct vm *vm,
-	      const struct pvh_params *p, uint64_t start_info_gpa)
+	      const struct boot_info *p, uint64_t start_info_gpa)
 {
 	struct e820_entry map[E820_MAX];
 	struct hvm_start_info si = {

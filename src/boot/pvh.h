@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "boot/boot_info.h"
 
 #define XEN_ELFNOTE_PHYS32_ENTRY	18
 #define XEN_HVM_START_MAGIC		0x336ec578
@@ -63,13 +64,6 @@ struct pvh_image {
 int pvh_parse(const char *name, const uint8_t *data, size_t size,
 	      uint64_t mem_size, struct pvh_image *pvh);
 
-struct pvh_params {
-	uint64_t cmdline_gpa;
-	uint64_t initrd_gpa, initrd_size;	/* 0, 0: none */
-	uint64_t rsdp_gpa;			/* 0: none */
-	uint64_t mem_size;			/* for the memory map */
-};
-
 struct vm;
 /*
  * Load the segments and write hvm_start_info at start_info_gpa, followed
@@ -78,6 +72,6 @@ struct vm;
  */
 struct kernel_src;
 int pvh_place(const struct pvh_image *pvh, const struct kernel_src *src, struct vm *vm,
-	      const struct pvh_params *p, uint64_t start_info_gpa);
+	      const struct boot_info *p, uint64_t start_info_gpa);
 
 #endif
