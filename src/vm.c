@@ -400,32 +400,34 @@ out:
 	return r;
 }
 
+/* Press a button a device registered: -ENOTSUP if none did, or without
+ * the in-kernel irqchip (raw images). */
+static int vm_fire_hook(struct vm *vm, const struct vm_hook *h)
+{
+	if (!h->fn || !vm->cfg.irqchip)
+		return -ENOTSUP;
+	h->fn(h->arg);
+	return 0;
+}
+
 void vm_set_power_button(struct vm *vm, void (*fn)(void *arg), void *arg)
 {
-	vm->power_button.fn = fn;
-	vm->power_button.arg = arg;
+	vm->power_button = (struct vm_hook){ fn, arg };
 }
 
 int vm_power_button(struct vm *vm)
 {
-	if (!vm->power_button.fn || !vm->cfg.irqchip)
-		return -ENOTSUP;
-	vm->power_button.fn(vm->power_button.arg);
-	return 0;
+	return vm_fire_hook(vm, &vm->power_button);
 }
 
 void vm_set_ctrl_alt_del(struct vm *vm, void (*fn)(void *arg), void *arg)
 {
-	vm->ctrl_alt_del.fn = fn;
-	vm->ctrl_alt_del.arg = arg;
+	vm->ctrl_alt_del = (struct vm_hook){ fn, arg };
 }
 
 int vm_ctrl_alt_del(struct vm *vm)
 {
-	if (!vm->ctrl_alt_del.fn || !vm->cfg.irqchip)
-		return -ENOTSUP;
-	vm->ctrl_alt_del.fn(vm->ctrl_alt_del.arg);
-	return 0;
+	return vm_fire_hook(vm, &vm->ctrl_alt_del);
 }
 
 void vm_pause(struct vm *vm)

@@ -20,6 +20,12 @@
 struct vcpu;
 struct pci_bus;
 
+/* A function a device registered with the VM, and its argument. */
+struct vm_hook {
+	void (*fn)(void *arg);
+	void *arg;
+};
+
 struct vm {
 	struct vm_config cfg;
 	struct vmm vmm;			/* KVM handles (src/vmm); fds -1 without KVM */
@@ -45,9 +51,9 @@ struct vm {
 	pthread_cond_t pause_cond;
 	bool pause_req;
 	int nloop, nparked;		/* threads in the run loop / parked */
-	struct { void (*fn)(void *); void *arg; } power_button, ctrl_alt_del;
+	struct vm_hook power_button, ctrl_alt_del;
 
-	struct { void (*fn)(void *); void *arg; } fini[32];
+	struct vm_hook fini[32];
 	int nfini;
 };
 
