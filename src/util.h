@@ -1,4 +1,5 @@
-/* util.h - small parsers shared by the command line and the loaders. */
+/* util.h - small parsers shared by the command line and the loaders, and
+ * small helpers used all over. */
 #ifndef HYVE_UTIL_H
 #define HYVE_UTIL_H
 
@@ -38,5 +39,23 @@ const void *linker_set_find(const void *const *start, const void *const *stop,
 
 /* CLOCK_MONOTONIC in nanoseconds. */
 uint64_t mono_ns(void);
+
+/* eventfds: add one (cannot fail below the maximum); take the count */
+#include <unistd.h>
+static inline void efd_signal(int fd)
+{
+	uint64_t one = 1;
+
+	if (write(fd, &one, sizeof(one)) < 0)
+		return;
+}
+
+static inline void efd_clear(int fd)
+{
+	uint64_t v;
+
+	if (read(fd, &v, sizeof(v)) < 0)
+		return;
+}
 
 #endif

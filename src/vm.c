@@ -23,6 +23,7 @@
 #include "dev.h"
 #include "err.h"
 #include "lock.h"
+#include "util.h"
 #include "vcpu.h"
 #include "vm_impl.h"
 
@@ -203,11 +204,8 @@ void vm_request_stop(struct vm *vm, enum vm_stop why, const char *fmt, ...)
 	for (int i = 0; i < vm->ncpus; i++)
 		if (!pthread_equal(vm->vcpus[i].thread, pthread_self()))
 			vcpu_kick(&vm->vcpus[i]);
-	if (vm->stop_efd >= 0) {
-		uint64_t one = 1;
-		ssize_t n = write(vm->stop_efd, &one, sizeof(one));
-		(void)n;
-	}
+	if (vm->stop_efd >= 0)
+		efd_signal(vm->stop_efd);
 }
 
 bool vm_stopping(struct vm *vm)

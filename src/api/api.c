@@ -286,7 +286,7 @@ static void do_action(struct api *a, struct fc_reply *r)
 			break;
 		}
 		a->start = START_REQUESTED;
-		{ uint64_t one = 1; if (write(a->efd, &one, sizeof(one)) < 0) {} }
+		efd_signal(a->efd);
 		while (a->start != START_DONE)
 			pthread_cond_wait(&a->cond, &a->lock);
 		a->start = START_IDLE;
@@ -336,8 +336,7 @@ static void do_action(struct api *a, struct fc_reply *r)
 	case FC_ACT_STOP:
 		if (!a->vm) {	/* nothing booted: the process ends */
 			a->exit_req = true;
-			uint64_t one = 1;
-			if (write(a->efd, &one, sizeof(one)) < 0) {}
+			efd_signal(a->efd);
 			break;
 		}
 		/*

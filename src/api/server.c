@@ -310,15 +310,11 @@ int api_server_start(struct api_server *s)
 
 void api_server_close(struct api_server *s)
 {
-	uint64_t one = 1;
-
 	if (!s)
 		return;
 	if (s->started) {
 		__atomic_store_n(&s->quit, true, __ATOMIC_RELEASE);
-		if (write(s->wake_fd, &one, sizeof(one)) < 0) {
-			/* the thread also wakes every 250 ms */
-		}
+		efd_signal(s->wake_fd);	/* (the thread also wakes every 250 ms) */
 		pthread_join(s->thread, NULL);
 	}
 	if (s->d)

@@ -22,26 +22,10 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <unistd.h>
+#include "util.h"
 
 #define NET_MAX_PAIRS		3	/* queue pairs (+ control queue: 7 virtqueues) */
 #define NET_MAX_HOSTFWD		16
-
-/* eventfds: add one (cannot fail below the maximum); take the count */
-static inline void efd_signal(int fd)
-{
-	uint64_t one = 1;
-
-	if (write(fd, &one, sizeof(one)) < 0)
-		return;
-}
-
-static inline void efd_clear(int fd)
-{
-	uint64_t v;
-
-	if (read(fd, &v, sizeof(v)) < 0)
-		return;
-}
 
 struct net_hostfwd {
 	bool udp;

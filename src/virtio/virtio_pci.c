@@ -16,6 +16,7 @@
 #include "lock.h"
 #include "err.h"
 #include "pci/msix.h"
+#include "util.h"
 #include "virtio/virtio_pci.h"
 #include "vm.h"
 
@@ -350,9 +351,8 @@ int virtio_pci_bar_write(struct pci_dev *dev, int bar, uint64_t off, unsigned si
 	if (off >= VPCI_NOTIFY && off < VPCI_NOTIFY + VPCI_NOTIFY_MULT * vd->ops->nqueues) {
 		/* a kick that did not go through ioeventfd */
 		unsigned q = (unsigned)(off - VPCI_NOTIFY) / VPCI_NOTIFY_MULT;
-		uint64_t one = 1;
-		if (write(vd->q[q].kickfd, &one, sizeof(one)) < 0)
-			return 0;
+
+		efd_signal(vd->q[q].kickfd);
 		return 0;
 	}
 	lock(&vd->lock, LOCK_VIRTIO);
