@@ -272,6 +272,15 @@ static int flush_metrics(struct api *a)
 
 /* ---- requests ---- */
 
+/* No VM to act on: tell the client so (what) and say true. */
+static bool no_vm(struct api *a, struct fc_reply *r, const char *what)
+{
+	if (a->vm)
+		return false;
+	fc_fault(r, "%s", what);
+	return true;
+}
+
 static void do_action(struct api *a, struct fc_reply *r)
 {
 	char msg[512] = "";
@@ -295,10 +304,8 @@ static void do_action(struct api *a, struct fc_reply *r)
 		break;
 	case FC_ACT_PAUSE:
 	case FC_ACT_RESUME:
-		if (!a->vm) {
-			fc_fault(r, "The microVM is not running.");
+		if (no_vm(a, r, "The microVM is not running."))
 			break;
-		}
 		if (r->action == FC_ACT_PAUSE)
 			vm_pause(a->vm);
 		else
@@ -318,10 +325,8 @@ static void do_action(struct api *a, struct fc_reply *r)
 		break;
 	case FC_ACT_STATS:
 	case FC_ACT_PROMETHEUS:
-		if (!a->vm) {
-			fc_fault(r, "No VM is running (statistics exist once the VM has started).");
+		if (no_vm(a, r, "No VM is running (statistics exist once the VM has started)."))
 			break;
-		}
 		if (r->action == FC_ACT_STATS) {
 			json_t *o = stats_json(a);
 			r->body = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -351,10 +356,8 @@ static void do_action(struct api *a, struct fc_reply *r)
 		}
 		break;
 	case FC_ACT_RESET:
-		if (!a->vm) {
-			fc_fault(r, "The microVM is not running.");
+		if (no_vm(a, r, "The microVM is not running."))
 			break;
-		}
 		vm_request_stop(a->vm, VM_RESET, NULL);
 		break;
 	case FC_ACT_OPEN_LOG:
