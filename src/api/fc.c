@@ -183,6 +183,13 @@ static int not_after_start(struct fc_state *st, struct msg *m)
 	return 0;
 }
 
+static int not_before_start(struct fc_state *st, struct msg *m)
+{
+	if (st->phase == FC_NOT_STARTED)
+		return bad(m, "The requested operation is not supported before starting the microVM.");
+	return 0;
+}
+
 static char *dup_or_null(const char *s)
 {
 	return s ? strdup(s) : NULL;
@@ -389,8 +396,8 @@ static int patch_drive(struct fc_state *st, const char *path_id, const json_t *b
 		;
 	if (i == st->cfg.ndrives)
 		return bad(m, "drive %.64s: no such drive", id);
-	if (st->phase == FC_NOT_STARTED)
-		return bad(m, "The requested operation is not supported before starting the microVM.");
+	if ((r = not_before_start(st, m)))
+		return r;
 	if ((r = no_rate_limiter(b, "rate_limiter", "drive", m)))
 		return r;
 	if (has(b, "path_on_host"))
@@ -647,8 +654,8 @@ static int put_actions(struct fc_state *st, const json_t *b, struct fc_reply *re
 			return bad(m, "Cannot start microvm without kernel configuration.");
 		reply->action = FC_ACT_START;
 	} else if (!strcmp(a, "SendCtrlAltDel")) {
-		if (st->phase == FC_NOT_STARTED)
-			return bad(m, "The requested operation is not supported before starting the microVM.");
+		if ((r = not_before_start(st, m)))
+			return r;
 		reply->action = FC_ACT_CTRL_ALT_DEL;
 	} else if (!strcmp(a, "FlushMetrics")) {
 		if (!st->cfg.have_metrics)
@@ -671,8 +678,8 @@ static int patch_vm(struct fc_state *st, const json_t *b, struct fc_reply *reply
 	s = get_str(b, "state");
 	if (strcmp(s, "Paused") && strcmp(s, "Resumed"))
 		return bad(m, "vm: unknown `state` \"%.32s\" (Paused, Resumed)", s);
-	if (st->phase == FC_NOT_STARTED)
-		return bad(m, "The requested operation is not supported before starting the microVM.");
+	if ((r = not_before_start(st, m)))
+		return r;
 	reply->action = strcmp(s, "Paused") ? FC_ACT_RESUME : FC_ACT_PAUSE;
 	return 0;
 }
@@ -696,8 +703,8 @@ static int hyve_actions(struct fc_state *st, const json_t *b, struct fc_reply *r
 		reply->timeout_s = (unsigned)t;
 		reply->force = get_bool(b, "force", false);
 	} else if (!strcmp(a, "Reset")) {
-		if (st->phase == FC_NOT_STARTED)
-			return bad(m, "The requested operation is not supported before starting the microVM.");
+		if ((r = not_before_start(st, m)))
+			return r;
 		reply->action = FC_ACT_RESET;
 	} else {
 		return bad(m, "hyve action: unknown `action_type` \"%.32s\" (Stop, Reset)", a);
