@@ -171,6 +171,15 @@ static const SlirpCb slirp_cbs = {
 	.notify = cb_notify,
 };
 
+/* libslirp's poll events and poll(2)'s, pair by pair. */
+static const struct { int slirp; short poll; } poll_bits[] = {
+	{ SLIRP_POLL_IN, POLLIN }, { SLIRP_POLL_OUT, POLLOUT }, { SLIRP_POLL_PRI, POLLPRI },
+	{ SLIRP_POLL_ERR, POLLERR }, { SLIRP_POLL_HUP, POLLHUP },
+};
+#define NPOLL_BITS	(sizeof(poll_bits) / sizeof(poll_bits[0]))
+/* what may be asked for (poll(2) reports ERR and HUP unasked) */
+#define SLIRP_POLL_ASK	(SLIRP_POLL_IN | SLIRP_POLL_OUT | SLIRP_POLL_PRI)
+
 static int add_poll(int fd, int events, void *opaque)
 {
 	struct slirp_be *s = opaque;
@@ -178,12 +187,9 @@ static int add_poll(int fd, int events, void *opaque)
 
 	if (s->npfd == SLIRP_MAX_POLL)
 		return -1;
-	if (events & SLIRP_POLL_IN)
-		ev |= POLLIN;
-	if (events & SLIRP_POLL_OUT)
-		ev |= POLLOUT;
-	if (events & SLIRP_POLL_PRI)
-		ev |= POLLPRI;
+	for (size_t i = 0; i < NPOLL_BITS; i++)
+		if (events & SLIRP_POLL_ASK & poll_bits[i].slirp)
+			ev |= poll_bits[i].poll;
 	s->pfd[s->npfd] = (struct pollfd){ .fd = fd, .events = ev };
 	return s->npfd++;
 }
@@ -191,22 +197,13 @@ static int add_poll(int fd, int events, void *opaque)
 static int get_revents(int idx, void *opaque)
 {
 	struct slirp_be *s = opaque;
-	short re;
 	int ev = 0;
 
 	if (idx < 1 || idx >= s->npfd)
 		return 0;
-	re = s->pfd[idx].revents;
-	if (re & POLLIN)
-		ev |= SLIRP_POLL_IN;
-	if (re & POLLOUT)
-		ev |= SLIRP_POLL_OUT;
-	if (re & POLLPRI)
-		ev |= SLIRP_POLL_PRI;
-	if (re & POLLERR)
-		ev |= SLIRP_POLL_ERR;
-	if (re & POLLHUP)
-		ev |= SLIRP_POLL_HUP;
+	for (size_t i = 0; i < NPOLL_BITS; i++)
+		if (s->pfd[idx].revents & poll_bits[i].poll)
+			ev |= poll_bits[i].slirp;
 	return ev;
 }
 
