@@ -57,14 +57,22 @@ static void update_sci(struct acpi_pm *pm)
 	pm->sci_level = level;
 }
 
+/* The size bytes at offset of a block held as one value reg. */
 static uint64_t get_bytes(uint64_t reg, uint64_t offset, unsigned size)
 {
 	return (reg >> (offset * 8)) & io_mask(size);
 }
 
+/* A write of val, size bytes at offset, in place in the block: the bits it
+ * covers (*mask) and their new values. */
+static uint64_t put_bytes(uint64_t val, uint64_t offset, unsigned size, uint64_t *mask)
+{
+	*mask = io_mask(size) << (offset * 8);
+	return (val << (offset * 8)) & *mask;
+}
+
 /* A guest access to a block of len bytes that lies outside it, or an
  * impossible width: reads all ones, writes ignored. */
-/* An access not wholly inside a block of len bytes: reads all ones. */
 static bool bad_access(uint64_t offset, unsigned size, unsigned len, bool write,
 		       uint64_t *val)
 {
@@ -85,10 +93,9 @@ int acpi_pm_evt_io(void *arg, bool write, uint64_t offset, unsigned size,
 	if (bad_access(offset, size, ACPI_PM1_EVT_LEN, write, val))
 		return 0;
 	/* the block as one 32-bit value: STS in bits 0-15, EN in 16-31 */
-	wmask = io_mask(size) << (offset * 8);
 	lock(&pm->lock, LOCK_DEVICE);
 	if (write) {
-		v = (*val << (offset * 8)) & wmask;
+		v = put_bytes(*val, offset, size, &wmask);
 		pm->sts &= (uint16_t)~(v & STS_BITS);
 		if (wmask >> 16)
 			pm->en = (uint16_t)((pm->en & ~(wmask >> 16)) |
@@ -110,10 +117,9 @@ int acpi_pm_cnt_io(void *arg, bool write, uint64_t offset, unsigned size,
 
 	if (bad_access(offset, size, ACPI_PM1_CNT_LEN, write, val))
 		return 0;
-	wmask = io_mask(size) << (offset * 8);
 	lock(&pm->lock, LOCK_DEVICE);
 	if (write) {
-		v = (*val << (offset * 8)) & wmask;
+		v = put_bytes(*val, offset, size, &wmask);
 		pm->cnt = (uint16_t)((pm->cnt & ~(wmask & CNT_STORED)) |
 				     (v & CNT_STORED));
 		/* SLP_TYP and SLP_EN share the high byte: one write has both */
