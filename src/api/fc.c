@@ -164,6 +164,16 @@ static int check_id(const char *id, const char *what, struct msg *m)
 	return 0;
 }
 
+/* PUT or PATCH /{resource}/{path_id}: the body's id must be the same
+ * (path_id NULL: no path, a --config-file entry). */
+static int same_id(const char *path_id, const char *id, struct msg *m)
+{
+	if (path_id && strcmp(path_id, id))
+		return bad(m, "The id from the path (%.64s) does not match the id from the body (%.64s).",
+			   path_id, id);
+	return 0;
+}
+
 static int check_file(struct fc_state *st, enum fc_file what, const char *path,
 		      const char *field, struct msg *m)
 {
@@ -329,11 +339,8 @@ static int put_drive(struct fc_state *st, const char *path_id, const json_t *b, 
 	    (r = check_fields(b, drive_fields, sizeof(drive_fields) / sizeof(drive_fields[0]), what, m)))
 		return r;
 	id = get_str(b, "drive_id");
-	if ((r = check_id(id, what, m)))
+	if ((r = check_id(id, what, m)) || (r = same_id(path_id, id, m)))
 		return r;
-	if (path_id && strcmp(path_id, id))
-		return bad(m, "The id from the path (%.64s) does not match the id from the body (%.64s).",
-			   path_id, id);
 	if (has(b, "socket"))
 		return bad(m, "drive %s: vhost-user block devices (`socket`) are not implemented by hyve", id);
 	if ((r = no_rate_limiter(b, "rate_limiter", what, m)) ||
@@ -389,9 +396,8 @@ static int patch_drive(struct fc_state *st, const char *path_id, const json_t *b
 	if ((r = check_fields(b, f, 3, "drive", m)))
 		return r;
 	id = get_str(b, "drive_id");
-	if (strcmp(path_id, id))
-		return bad(m, "The id from the path (%.64s) does not match the id from the body (%.64s).",
-			   path_id, id);
+	if ((r = same_id(path_id, id, m)))
+		return r;
 	for (i = 0; i < st->cfg.ndrives && strcmp(st->cfg.drives[i].id, id); i++)
 		;
 	if (i == st->cfg.ndrives)
@@ -419,11 +425,8 @@ static int put_iface(struct fc_state *st, const char *path_id, const json_t *b, 
 	if ((r = not_after_start(st, m)) || (r = check_fields(b, f, 6, what, m)))
 		return r;
 	id = get_str(b, "iface_id");
-	if ((r = check_id(id, what, m)))
+	if ((r = check_id(id, what, m)) || (r = same_id(path_id, id, m)))
 		return r;
-	if (path_id && strcmp(path_id, id))
-		return bad(m, "The id from the path (%.64s) does not match the id from the body (%.64s).",
-			   path_id, id);
 	if (strlen(get_str(b, "host_dev_name")) >= 16 || !*get_str(b, "host_dev_name"))
 		return bad(m, "%s %s: `host_dev_name` must be 1 to 15 characters", what, id);
 	if ((mac = get_str(b, "guest_mac"))) {
