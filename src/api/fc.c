@@ -641,15 +641,26 @@ static json_t *parse_body(const char *body, size_t len, struct msg *m)
 	return o;
 }
 
+/* A body whose one field is the string name: the string in *v.  0 or
+ * -EINVAL (said in m, what naming the body). */
+static int only_str(const json_t *b, const char *name, const char *what, struct msg *m,
+		    const char **v)
+{
+	const struct field f[] = { { name, F_STR, true } };
+	int r = check_fields(b, f, 1, what, m);
+
+	if (r == 0)
+		*v = get_str(b, name);
+	return r;
+}
+
 static int put_actions(struct fc_state *st, const json_t *b, struct fc_reply *reply, struct msg *m)
 {
-	static const struct field f[] = { { "action_type", F_STR, true } };
 	const char *a;
 	int r;
 
-	if ((r = check_fields(b, f, 1, "action", m)))
+	if ((r = only_str(b, "action_type", "action", m, &a)))
 		return r;
-	a = get_str(b, "action_type");
 	if (!strcmp(a, "InstanceStart")) {
 		if ((r = not_after_start(st, m)))
 			return r;
@@ -672,13 +683,11 @@ static int put_actions(struct fc_state *st, const json_t *b, struct fc_reply *re
 
 static int patch_vm(struct fc_state *st, const json_t *b, struct fc_reply *reply, struct msg *m)
 {
-	static const struct field f[] = { { "state", F_STR, true } };
 	const char *s;
 	int r;
 
-	if ((r = check_fields(b, f, 1, "vm", m)))
+	if ((r = only_str(b, "state", "vm", m, &s)))
 		return r;
-	s = get_str(b, "state");
 	if (strcmp(s, "Paused") && strcmp(s, "Resumed"))
 		return bad(m, "vm: unknown `state` \"%.32s\" (Paused, Resumed)", s);
 	if ((r = not_before_start(st, m)))
