@@ -23,6 +23,7 @@
 #include "lock.h"
 #include "console.h"
 #include "err.h"
+#include "util.h"
 
 #define CON_OUT_SIZE	4096
 #define CON_IN_SIZE	4096
@@ -160,8 +161,7 @@ static int con_open_socket(struct console **out, const char *path)
 		int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		bool live = probe >= 0 && connect(probe, (struct sockaddr *)&a, sizeof(a)) == 0;
 
-		if (probe >= 0)
-			close(probe);
+		close_if_open(probe);
 		if (live)
 			return err_set(-EADDRINUSE, "--console socket=%s: in use by another process", path);
 	}
@@ -308,15 +308,11 @@ void console_close(struct console *con)
 		fcntl(con->in_fd, F_SETFL, fcntl(con->in_fd, F_GETFL) & ~O_NONBLOCK);
 	if ((con->kind == CON_FILE || con->kind == CON_PTY) && con->out_fd >= 0)
 		close(con->out_fd);
-	if (con->pty_slave >= 0)
-		close(con->pty_slave);
+	close_if_open(con->pty_slave);
 	if (con->kind == CON_SOCKET) {
-		if (con->client_fd >= 0)
-			close(con->client_fd);
-		if (con->listen_fd >= 0)
-			close(con->listen_fd);
-		if (con->in_fd >= 0)
-			close(con->in_fd);
+		close_if_open(con->client_fd);
+		close_if_open(con->listen_fd);
+		close_if_open(con->in_fd);
 		if (con->desc[0])
 			unlink(con->desc);
 		free(con->ring);

@@ -802,8 +802,7 @@ out:
 	if (con)
 		console_close(con);
 	api_close(api);
-	if (sfd >= 0)
-		close(sfd);
+	close_if_open(sfd);
 	return status;
 }
 

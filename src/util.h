@@ -40,8 +40,16 @@ const void *linker_set_find(const void *const *start, const void *const *stop,
 /* CLOCK_MONOTONIC in nanoseconds. */
 uint64_t mono_ns(void);
 
-/* eventfds: add one (cannot fail below the maximum); take the count */
 #include <unistd.h>
+
+/* Close fd unless it is negative (not open). */
+static inline void close_if_open(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
+/* eventfds: add one (cannot fail below the maximum); take the count */
 static inline void efd_signal(int fd)
 {
 	uint64_t one = 1;

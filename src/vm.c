@@ -391,10 +391,8 @@ int vm_run(struct vm *vm)
 	console_flush(vm->con);
 	r = 0;
 out:
-	if (sfd >= 0)
-		close(sfd);
-	if (tfd >= 0)
-		close(tfd);
+	close_if_open(sfd);
+	close_if_open(tfd);
 	return r;
 }
 
@@ -546,8 +544,7 @@ void vm_destroy(struct vm *vm)
 	free(vm->vcpus);
 	vmm_destroy(&vm->vmm);
 	mem_fini(&vm->mem);
-	if (vm->stop_efd >= 0)
-		close(vm->stop_efd);
+	close_if_open(vm->stop_efd);
 	iobus_destroy(&vm->pio);
 	iobus_destroy(&vm->mmio);
 	pthread_mutex_destroy(&vm->drain_lock);

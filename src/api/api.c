@@ -592,8 +592,7 @@ void api_close(struct api *a)
 	}
 	if (a->log_fd > 2)
 		close(a->log_fd);
-	if (a->efd >= 0)
-		close(a->efd);
+	close_if_open(a->efd);
 	fc_free(&a->fc);
 	pthread_mutex_destroy(&a->lock);
 	pthread_cond_destroy(&a->cond);

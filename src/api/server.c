@@ -321,8 +321,7 @@ void api_server_close(struct api_server *s)
 		MHD_stop_daemon(s->d);	/* closes the listening socket too */
 	else if (s->lfd >= 0)
 		close(s->lfd);
-	if (s->wake_fd >= 0)
-		close(s->wake_fd);
+	close_if_open(s->wake_fd);
 	unlink(s->path);
 	free(s);
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include "backend/blk.h"
 #include "err.h"
+#include "util.h"
 
 #define BLK_QUEUE_DEPTH	256
 #define BLK_ALIGN	4096	/* O_DIRECT buffer and length alignment we use */
@@ -77,8 +78,7 @@ int blk_open(struct blk **out, const struct blk_opts *o)
 		if (b->efd >= 0 && io_uring_register_eventfd(&b->ring, b->efd) == 0) {
 			b->uring = true;
 		} else {
-			if (b->efd >= 0)
-				close(b->efd);
+			close_if_open(b->efd);
 			b->efd = -1;
 			io_uring_queue_exit(&b->ring);
 		}
@@ -86,8 +86,7 @@ int blk_open(struct blk **out, const struct blk_opts *o)
 	*out = b;
 	return 0;
 fail:
-	if (b->fd >= 0)
-		close(b->fd);
+	close_if_open(b->fd);
 	free(b);
 	return r;
 }

@@ -325,10 +325,8 @@ static void slirp_close(struct net_backend *nb)
 		s->head = f->next;
 		free(f);
 	}
-	if (s->wakefd >= 0)
-		close(s->wakefd);
-	if (s->rxfd >= 0)
-		close(s->rxfd);
+	close_if_open(s->wakefd);
+	close_if_open(s->rxfd);
 	pthread_mutex_destroy(&s->lock);
 	pthread_mutex_destroy(&s->qlock);
 	free(s);

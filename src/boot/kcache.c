@@ -10,6 +10,7 @@
 #include <xxhash.h>
 #include "boot/kcache.h"
 #include "err.h"
+#include "util.h"
 
 _Static_assert(sizeof(struct kcache_hdr) <= KCACHE_HDR_SIZE, "kcache header fits its page");
 
@@ -299,8 +300,7 @@ int kcache_store(const char *dir, const char *key, const struct vmlinux *vm,
 	}
 	trim(dir, key, max_bytes);
 out:
-	if (fd >= 0)
-		close(fd);
+	close_if_open(fd);
 	XXH3_freeState(st);
 	free(h);
 	return r;

@@ -462,12 +462,9 @@ void kernel_close(struct kernel_image *k)
 	decomp_free(k->dec, k->dec_len);
 	k->dec = NULL;
 	k->dec_len = 0;
-	if (k->kernel_fd >= 0)
-		close(k->kernel_fd);
-	if (k->initrd_fd >= 0)
-		close(k->initrd_fd);
-	if (k->cache_fd >= 0)
-		close(k->cache_fd);
+	close_if_open(k->kernel_fd);
+	close_if_open(k->initrd_fd);
+	close_if_open(k->cache_fd);
 	k->kernel_fd = k->initrd_fd = k->cache_fd = -1;
 	k->kernel = k->initrd = NULL;
 	k->format = KERNEL_NONE;

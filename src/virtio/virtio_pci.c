@@ -548,12 +548,9 @@ void virtio_pci_fini(struct pci_dev *pci)
 	virtio_pci_stop(pci);
 	virtio_pci_bar_mapped(pci, VPCI_BAR, 0, false);
 	for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++)
-		if (vd->q[i].kickfd >= 0)
-			close(vd->q[i].kickfd);
-	if (vd->epfd >= 0)
-		close(vd->epfd);
-	if (vd->stopfd >= 0)
-		close(vd->stopfd);
+		close_if_open(vd->q[i].kickfd);
+	close_if_open(vd->epfd);
+	close_if_open(vd->stopfd);
 	pthread_mutex_destroy(&vd->lock);
 	free(vd);
 	pci->priv = NULL;

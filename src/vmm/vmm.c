@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "err.h"
 #include "lock.h"
+#include "util.h"
 #include "vmm/vmm.h"
 
 /*
@@ -118,10 +119,8 @@ fail:
 
 void vmm_destroy(struct vmm *vmm)
 {
-	if (vmm->vm_fd >= 0)
-		close(vmm->vm_fd);
-	if (vmm->kvm_fd >= 0)
-		close(vmm->kvm_fd);
+	close_if_open(vmm->vm_fd);
+	close_if_open(vmm->kvm_fd);
 	vmm->vm_fd = vmm->kvm_fd = -1;
 	vmm->ring = NULL;
 	free(vmm->routes);
@@ -186,8 +185,7 @@ void vmm_vcpu_destroy(struct vmm *vmm, struct vmm_vcpu *vcpu)
 			vmm->ring = NULL;
 		munmap(vcpu->run, vmm->run_size);
 	}
-	if (vcpu->fd >= 0)
-		close(vcpu->fd);
+	close_if_open(vcpu->fd);
 	vcpu->run = NULL;
 	vcpu->fd = -1;
 }
