@@ -9,8 +9,9 @@
 # PAYLOAD_DIR's contents appear in the guest as /payload; /payload/run is run
 # there (cwd /payload, HYVE_RIG=1). Its output is streamed to stdout and its
 # exit status is rig.sh's exit status. Rig statuses: 124 = timed out (after
-# the retries), 125 = no /dev/kvm inside, 1 = rig error (qemu did not start,
-# the guest died, bad usage).
+# the retries), 123 = the first-level VM went down before the payload ended
+# (after the retries: what the payload had left to run did not run),
+# 125 = no /dev/kvm inside, 1 = rig error (qemu did not start, bad usage).
 #
 # Watchdog: each attempt (boot + payload) gets --timeout SEC (default 300);
 # once the payload runs, --idle-timeout SEC (default 0: off) ends an attempt
@@ -305,12 +306,19 @@ for ((n = 1; n <= tries; n++)); do
         echo "rig: the guest stopped without reporting a status (qemu exit $QRC);" \
             "last kernel console lines:" >&2
         tail -n 25 "$TMP/kernel.log" 2>/dev/null | tr -d '\r' | sed 's/^/rig:   | /' >&2
-        # Nothing at all on the output channel: a failed boot, worth a retry.
-        if [ "$GOT_OUTPUT" -eq 0 ] && [ "$n" -lt "$tries" ]; then
-            rig_say "attempt $n: no output from the guest; retrying"
+        # The emulated first-level VM itself went down (qemu ran with
+        # -no-reboot): before the payload started, a failed boot; during
+        # it, a crash of the nested setup (a payload cannot take the
+        # kernel down).  Retried like a stall; the payload starts over.
+        if [ "$n" -lt "$tries" ]; then
+            if [ "$GOT_OUTPUT" -eq 0 ]; then
+                rig_say "attempt $n: no output from the guest; retrying"
+            else
+                rig_say "attempt $n: the first-level VM went down mid-payload; retrying"
+            fi
             continue
         fi
-        exit 1
+        exit 123
         ;;
     timeout)
         if [ "$n" -lt "$tries" ]; then
