@@ -11,14 +11,14 @@ else
 O       := build
 SANFLAGS :=
 endif
-# hyve used to be linked -static; libslirp (user networking) comes from
-# Debian only as a shared library (no libslirp.a), so hyve is a dynamic
-# executable: libc, libslirp + glib, liburing (docs/net.md).  libmicrohttpd
-# (the API server) would not link statically either: it is built against
-# GnuTLS, and Debian ships no static libp11-kit.
-STATIC  :=
+# Linking (docs/startup.md): the small libraries hyve uses on every run
+# (liburing, jansson, the decompressors) are linked statically from Debian's
+# .a files; libc stays shared.  libmicrohttpd (the API server, with GnuTLS
+# behind it) and libslirp (--net user, with GLib) are opened with dlopen() when
+# a feature first needs them (src/dynlib.c): mapping and relocating their
+# ~20 libraries made every start twice as slow.  Their headers still come
+# from pkg-config.
 SLIRP_CFLAGS := $(shell pkg-config --cflags slirp 2>/dev/null)
-SLIRP_LIBS   := $(shell pkg-config --libs slirp 2>/dev/null || echo -lslirp)
 
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
@@ -31,7 +31,7 @@ CFLAGS  += $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 COMP_PKGS := zlib liblzma liblz4 libzstd lzo2 libxxhash
 CFLAGS  += $(shell pkg-config --cflags $(COMP_PKGS) 2>/dev/null)
 COMP_LIBS := $(shell pkg-config --libs $(COMP_PKGS) 2>/dev/null || echo -lz -llzma -llz4 -lzstd -llzo2 -lxxhash) -lbz2
-LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -luring -lmicrohttpd -ljansson) $(SLIRP_LIBS) $(COMP_LIBS) -lpthread
+LDLIBS  += -Wl,-Bstatic -luring -ljansson $(COMP_LIBS) -Wl,-Bdynamic -ldl -lpthread
 
 SRCS    := $(sort $(wildcard src/*.c src/vmm/*.c src/dev/*.c src/boot/*.c src/backend/*.c src/pci/*.c src/virtio/*.c src/api/*.c))
 OBJS    := $(SRCS:%.c=$(O)/%.o)

@@ -24,8 +24,38 @@
 #include <unistd.h>
 #include "api/fc.h"
 #include "api/server.h"
+#include "dynlib.h"
 #include "err.h"
 #include "util.h"
+
+/* libmicrohttpd, opened by api_server_open() (dynlib.h). */
+DYNLIB_NEEDS(mhd_soname, "libmicrohttpd.so.12");
+static struct {
+	typeof(MHD_add_response_header) *add_response_header;
+	typeof(MHD_create_response_from_buffer) *create_response_from_buffer;
+	typeof(MHD_destroy_response) *destroy_response;
+	typeof(MHD_get_connection_info) *get_connection_info;
+	typeof(MHD_get_daemon_info) *get_daemon_info;
+	typeof(MHD_get_timeout) *get_timeout;
+	typeof(MHD_lookup_connection_value) *lookup_connection_value;
+	typeof(MHD_queue_response) *queue_response;
+	typeof(MHD_run) *run;
+	typeof(MHD_start_daemon) *start_daemon;
+	typeof(MHD_stop_daemon) *stop_daemon;
+} mhd;
+static const struct dynsym mhd_syms[] = {
+	DYNSYM(mhd, MHD_, add_response_header),
+	DYNSYM(mhd, MHD_, create_response_from_buffer),
+	DYNSYM(mhd, MHD_, destroy_response),
+	DYNSYM(mhd, MHD_, get_connection_info),
+	DYNSYM(mhd, MHD_, get_daemon_info),
+	DYNSYM(mhd, MHD_, get_timeout),
+	DYNSYM(mhd, MHD_, lookup_connection_value),
+	DYNSYM(mhd, MHD_, queue_response),
+	DYNSYM(mhd, MHD_, run),
+	DYNSYM(mhd, MHD_, start_daemon),
+	DYNSYM(mhd, MHD_, stop_daemon),
+};
 
 struct conn {
 	struct conn *next, **pprev;
@@ -101,7 +131,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **ctx,
 
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
 		const union MHD_ConnectionInfo *ci =
-			MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+			mhd.get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
 		k = calloc(1, sizeof(*k));
 		if (!k)
 			return;
@@ -127,7 +157,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 {
 	struct req *r = *con_cls;
 	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+		mhd.get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 
 	if (r) {
 		free(r->buf);
@@ -144,17 +174,17 @@ static enum MHD_Result respond(struct MHD_Connection *c, struct api_resp *resp)
 	enum MHD_Result ret;
 	size_t n = resp->body ? strlen(resp->body) : 0;
 
-	mr = MHD_create_response_from_buffer(n, resp->body ? resp->body : (char *)"",
+	mr = mhd.create_response_from_buffer(n, resp->body ? resp->body : (char *)"",
 					     resp->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
 	if (!mr) {
 		free(resp->body);
 		return MHD_NO;
 	}
 	if (n)
-		MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE,
+		mhd.add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE,
 					resp->type ? resp->type : "application/json");
-	ret = MHD_queue_response(c, (unsigned)resp->status, mr);
-	MHD_destroy_response(mr);
+	ret = mhd.queue_response(c, (unsigned)resp->status, mr);
+	mhd.destroy_response(mr);
 	return ret;
 }
 
@@ -176,13 +206,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	struct req *r = *con_cls;
 
 	if (!r) {		/* headers complete, body not read yet */
-		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		const char *cl = mhd.lookup_connection_value(c, MHD_HEADER_KIND,
 							     MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (!(r = calloc(1, sizeof(*r))))
 			return MHD_NO;
 		*con_cls = r;
 		if (cl && strtoull(cl, NULL, 10) > FC_BODY_MAX) {
-			const char *ex = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+			const char *ex = mhd.lookup_connection_value(c, MHD_HEADER_KIND,
 								     MHD_HTTP_HEADER_EXPECT);
 			r->too_big = true;
 			/*
@@ -240,7 +270,7 @@ static void enforce_deadlines(struct api_server *s)
 static void *server_thread(void *arg)
 {
 	struct api_server *s = arg;
-	const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_EPOLL_FD);
+	const union MHD_DaemonInfo *di = mhd.get_daemon_info(s->d, MHD_DAEMON_INFO_EPOLL_FD);
 	int epfd = di ? di->epoll_fd : -1;
 
 	while (!__atomic_load_n(&s->quit, __ATOMIC_ACQUIRE)) {
@@ -250,11 +280,11 @@ static void *server_thread(void *arg)
 			{ .fd = epfd, .events = POLLIN }, { .fd = s->wake_fd, .events = POLLIN },
 		};
 
-		if (MHD_get_timeout(s->d, &to) == MHD_YES && to < (MHD_UNSIGNED_LONG_LONG)ms)
+		if (mhd.get_timeout(s->d, &to) == MHD_YES && to < (MHD_UNSIGNED_LONG_LONG)ms)
 			ms = (int)to;
 		if (poll(p, 2, ms) < 0 && errno != EINTR)
 			break;
-		MHD_run(s->d);
+		mhd.run(s->d);
 		enforce_deadlines(s);
 		if (s->tick)
 			s->tick(s->arg);
@@ -265,10 +295,14 @@ static void *server_thread(void *arg)
 int api_server_open(struct api_server **out, const char *path, unsigned timeout_s,
 		    api_handler_fn fn, void (*tick)(void *arg), void *arg)
 {
-	struct api_server *s = calloc(1, sizeof(*s));
+	struct api_server *s;
 	int r;
 
-	if (!s)
+	r = dynlib_load(mhd_soname, "the API server", "libmicrohttpd12", mhd_syms,
+			sizeof(mhd_syms) / sizeof(mhd_syms[0]));
+	if (r < 0)
+		return r;
+	if (!(s = calloc(1, sizeof(*s))))
 		return err_set(-ENOMEM, "out of memory");
 	s->lfd = s->wake_fd = -1;
 	s->fn = fn;
@@ -281,7 +315,7 @@ int api_server_open(struct api_server **out, const char *path, unsigned timeout_
 		return r;
 	}
 	s->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	s->d = MHD_start_daemon(MHD_USE_EPOLL, 0, NULL, NULL, on_request, s,
+	s->d = mhd.start_daemon(MHD_USE_EPOLL, 0, NULL, NULL, on_request, s,
 				MHD_OPTION_LISTEN_SOCKET, (MHD_socket)s->lfd,
 				MHD_OPTION_CONNECTION_LIMIT, (unsigned)API_MAX_CONNS,
 				MHD_OPTION_CONNECTION_TIMEOUT, timeout_s ? timeout_s : API_TIMEOUT_S,
@@ -318,7 +352,7 @@ void api_server_close(struct api_server *s)
 		pthread_join(s->thread, NULL);
 	}
 	if (s->d)
-		MHD_stop_daemon(s->d);	/* closes the listening socket too */
+		mhd.stop_daemon(s->d);	/* closes the listening socket too */
 	else if (s->lfd >= 0)
 		close(s->lfd);
 	close_if_open(s->wake_fd);

@@ -26,9 +26,29 @@
 #include <unistd.h>
 #include <libslirp.h>
 #include "backend/net.h"
+#include "dynlib.h"
 #include "err.h"
 #include "lock.h"
 #include "util.h"
+
+/* libslirp, opened by net_slirp_open() (dynlib.h). */
+DYNLIB_NEEDS(slirp_soname, "libslirp.so.0");
+static struct {
+	typeof(slirp_add_hostfwd) *add_hostfwd;
+	typeof(slirp_cleanup) *cleanup;
+	typeof(slirp_input) *input;
+	typeof(slirp_new) *new;
+	typeof(slirp_pollfds_fill) *pollfds_fill;
+	typeof(slirp_pollfds_poll) *pollfds_poll;
+} libslirp;
+static const struct dynsym slirp_syms[] = {
+	DYNSYM(libslirp, slirp_, add_hostfwd),
+	DYNSYM(libslirp, slirp_, cleanup),
+	DYNSYM(libslirp, slirp_, input),
+	DYNSYM(libslirp, slirp_, new),
+	DYNSYM(libslirp, slirp_, pollfds_fill),
+	DYNSYM(libslirp, slirp_, pollfds_poll),
+};
 
 #define SLIRP_QUEUE_MAX		1024		/* frames waiting for the guest */
 #define SLIRP_QUEUE_BYTES	(8u << 20)
@@ -224,7 +244,7 @@ static void *slirp_thread(void *arg)
 		lock(&s->lock, LOCK_NET_SLIRP);
 		s->pfd[0] = (struct pollfd){ .fd = s->wakefd, .events = POLLIN };
 		s->npfd = 1;
-		slirp_pollfds_fill(s->slirp, &timeout, add_poll, s);
+		libslirp.pollfds_fill(s->slirp, &timeout, add_poll, s);
 		now_ms = now_ns() / 1000000;
 		for (struct timer *t = s->timers; t; t = t->next)
 			if (t->expire_ms >= 0 && (next < 0 || t->expire_ms < next))
@@ -239,7 +259,7 @@ static void *slirp_thread(void *arg)
 			efd_clear(s->wakefd);
 		}
 		lock(&s->lock, LOCK_NET_SLIRP);
-		slirp_pollfds_poll(s->slirp, n < 0, get_revents, s);
+		libslirp.pollfds_poll(s->slirp, n < 0, get_revents, s);
 		now_ms = now_ns() / 1000000;
 		for (struct timer *t = s->timers; t; t = t->next)
 			if (t->expire_ms >= 0 && t->expire_ms <= now_ms) {
@@ -296,7 +316,7 @@ static int slirp_send(struct net_backend *nb, unsigned q, const struct iovec *io
 		len += iov[i].iov_len;
 	}
 	lock(&s->lock, LOCK_NET_SLIRP);
-	slirp_input(s->slirp, s->txbuf, (int)len);
+	libslirp.input(s->slirp, s->txbuf, (int)len);
 	unlock(&s->lock, LOCK_NET_SLIRP);
 	return 0;
 }
@@ -317,7 +337,7 @@ static void slirp_close(struct net_backend *nb)
 		pthread_join(s->thread, NULL);
 	}
 	if (s->slirp)
-		slirp_cleanup(s->slirp);
+		libslirp.cleanup(s->slirp);
 	while (s->timers)
 		cb_timer_free(s->timers, s);
 	while (s->head) {
@@ -342,11 +362,15 @@ static const struct net_backend_ops slirp_ops = {
 
 int net_slirp_open(const struct net_opts *o, struct net_backend **out)
 {
-	struct slirp_be *s = calloc(1, sizeof(*s));
+	struct slirp_be *s;
 	SlirpConfig cfg = { .version = 1 };
 	int r;
 
-	if (!s)
+	r = dynlib_load(slirp_soname, "--net user", "libslirp0", slirp_syms,
+			sizeof(slirp_syms) / sizeof(slirp_syms[0]));
+	if (r < 0)
+		return r;
+	if (!(s = calloc(1, sizeof(*s))))
 		return err_set(-ENOMEM, "out of memory");
 	s->nb.ops = &slirp_ops;
 	s->nb.kind = "user";
@@ -373,7 +397,7 @@ int net_slirp_open(const struct net_opts *o, struct net_backend **out)
 	cfg.vhostname = "hyve";
 	cfg.if_mtu = SLIRP_MTU;
 	cfg.if_mru = SLIRP_MTU;
-	s->slirp = slirp_new(&cfg, &slirp_cbs, s);
+	s->slirp = libslirp.new(&cfg, &slirp_cbs, s);
 	if (!s->slirp) {
 		r = err_set(-ENOMEM, "--net user: libslirp could not start");
 		goto fail;
@@ -383,7 +407,7 @@ int net_slirp_open(const struct net_opts *o, struct net_backend **out)
 		struct in_addr host = { .s_addr = f->host_addr }, guest = cfg.vdhcp_start;
 		char a[INET_ADDRSTRLEN];
 
-		if (slirp_add_hostfwd(s->slirp, f->udp, host, f->host_port, guest,
+		if (libslirp.add_hostfwd(s->slirp, f->udp, host, f->host_port, guest,
 				      f->guest_port) < 0) {
 			inet_ntop(AF_INET, &host, a, sizeof(a));
 			r = err_set(-EADDRINUSE, "--net user: hostfwd %s:%s:%u: cannot listen there (port in use?)",

@@ -116,14 +116,16 @@ copy_host_file() { # absolute host path -> same path in the archive
 }
 
 # Dynamically linked ELF files (executables and shared objects) get their
-# libraries and the dynamic loader at the same absolute paths.
+# libraries and the dynamic loader at the same absolute paths.  Libraries an
+# ELF file opens with dlopen() and names in its "hyve_dlopen" section
+# (src/dynlib.h: hyve's libmicrohttpd and libslirp) come too, with theirs.
 declare -A LIBS=()
-while IFS= read -r -d '' f; do
-    LC_ALL=C readelf -d "$f" 2>/dev/null | grep -q '(NEEDED)' || continue
+add_libs_of() { # ELF file -> LIBS
+    local f=$1 out
     if ! out=$(LC_ALL=C ldd "$f" 2>&1); then
         # e.g. a foreign-architecture ELF: it is copied as it is.
         rig_say "warning: ldd cannot resolve payload file ${f#"$ROOT"}; its libraries are not added"
-        continue
+        return 0
     fi
     if grep -q 'not found' <<<"$out"; then
         rig_die "payload file ${f#"$ROOT"} has unresolved libraries: $(grep 'not found' <<<"$out" | tr -s ' \t' ' ')"
@@ -131,6 +133,19 @@ while IFS= read -r -d '' f; do
     while read -r lib; do
         LIBS[$lib]=1
     done < <(sed -n -e 's/.*=> \(\/[^ ]*\) (0x.*/\1/p' -e 's/^[[:space:]]*\(\/[^ ]*\) (0x.*/\1/p' <<<"$out")
+}
+dlopen_names() { # ELF file -> the sonames in its hyve_dlopen section
+    LC_ALL=C readelf -p hyve_dlopen "$1" 2>/dev/null | sed -n 's/^ *\[ *[0-9a-f]*\] *//p'
+}
+while IFS= read -r -d '' f; do
+    LC_ALL=C readelf -d "$f" 2>/dev/null | grep -q '(NEEDED)' || continue
+    add_libs_of "$f"
+    for so in $(dlopen_names "$f"); do
+        lib=$(/sbin/ldconfig -p | awk -v so="$so" '$1 == so && /x86-64/ { print $NF; exit }')
+        [ -n "$lib" ] || rig_die "payload file ${f#"$ROOT"} opens $so, which this host does not have"
+        LIBS[$lib]=1
+        add_libs_of "$lib"
+    done
 done < <(find "$ROOT/payload" -type f -print0)
 for lib in "${!LIBS[@]}"; do copy_host_file "$lib"; done
 
