@@ -393,4 +393,21 @@ if t_begin "kvm host (HYVE_HOST_KIND=kvm): a kernel is not refused (the loader r
 fi
 restore_env
 
+# Start-up cost (docs/startup.md): hyve links none of the API's or user
+# networking's libraries; it names them in its hyve_dlopen section and opens
+# them on first use (the API tests and the --net user scenarios use them).
+if t_begin "hyve links neither libmicrohttpd nor libslirp (nor GnuTLS, GLib); hyve_dlopen names both"; then
+	if ! ldd "$HYVE" >"$OUT" 2>"$ERR"; then
+		diag "ldd $HYVE failed: $(cat "$ERR")"
+	fi
+	for _lib in libmicrohttpd libslirp libgnutls libglib-2.0; do
+		! grep -q "$_lib" "$OUT" || diag "$HYVE links $_lib: $(grep "$_lib" "$OUT")"
+	done
+	readelf -p hyve_dlopen "$HYVE" >"$OUT" 2>"$ERR" || diag "readelf -p hyve_dlopen failed: $(cat "$ERR")"
+	for _so in libmicrohttpd.so.12 libslirp.so.0; do
+		grep -q " $_so\$" "$OUT" || diag "hyve_dlopen does not name $_so"
+	done
+	t_end
+fi
+
 t_done
