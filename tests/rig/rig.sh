@@ -137,11 +137,15 @@ add_libs_of() { # ELF file -> LIBS
 dlopen_names() { # ELF file -> the sonames in its hyve_dlopen section
     LC_ALL=C readelf -p hyve_dlopen "$1" 2>/dev/null | sed -n 's/^ *\[ *[0-9a-f]*\] *//p'
 }
+# (No reader in a pipeline here stops early: under pipefail a writer that
+# gets SIGPIPE, e.g. ldconfig -p's 50-100 KB, would fail the rig with 141.)
+LDCACHE=$(/sbin/ldconfig -p)
 while IFS= read -r -d '' f; do
-    LC_ALL=C readelf -d "$f" 2>/dev/null | grep -q '(NEEDED)' || continue
+    dyn=$(LC_ALL=C readelf -d "$f" 2>/dev/null) || true
+    grep -q '(NEEDED)' <<<"$dyn" || continue
     add_libs_of "$f"
     for so in $(dlopen_names "$f"); do
-        lib=$(/sbin/ldconfig -p | awk -v so="$so" '$1 == so && /x86-64/ { print $NF; exit }')
+        lib=$(awk -v so="$so" '$1 == so && /x86-64/ && !found { print $NF; found = 1 }' <<<"$LDCACHE")
         [ -n "$lib" ] || rig_die "payload file ${f#"$ROOT"} opens $so, which this host does not have"
         LIBS[$lib]=1
         add_libs_of "$lib"
@@ -336,6 +340,12 @@ for ((n = 1; n <= tries; n++)); do
         exit 123
         ;;
     timeout)
+        # What the first-level kernel said last (console=ttyS0 quiet: only
+        # warnings, e.g. a soft lockup or an RCU stall, are printed).
+        if [ -s "$TMP/kernel.log" ]; then
+            echo "rig: last kernel console lines of the attempt that timed out:" >&2
+            tail -n 15 "$TMP/kernel.log" | tr -d '\r' | sed 's/^/rig:   | /' >&2
+        fi
         if [ "$n" -lt "$tries" ]; then
             rig_say "attempt $n timed out after $TIMED_OUT; retrying"
         fi
