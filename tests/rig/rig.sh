@@ -310,6 +310,10 @@ attempt() {
     fi
 }
 
+kernel_tail() { # N -> the last N lines of the attempt's kernel console, on stderr
+    tail -n "$1" "$TMP/kernel.log" 2>/dev/null | tr -d '\r' | sed 's/^/rig:   | /' >&2
+}
+
 tries=$((RETRIES + 1))
 for ((n = 1; n <= tries; n++)); do
     attempt
@@ -324,7 +328,7 @@ for ((n = 1; n <= tries; n++)); do
     died)
         echo "rig: the guest stopped without reporting a status (qemu exit $QRC);" \
             "last kernel console lines:" >&2
-        tail -n 25 "$TMP/kernel.log" 2>/dev/null | tr -d '\r' | sed 's/^/rig:   | /' >&2
+        kernel_tail 25
         # The emulated first-level VM itself went down (qemu ran with
         # -no-reboot): before the payload started, a failed boot; during
         # it, a crash of the nested setup (a payload cannot take the
@@ -341,10 +345,10 @@ for ((n = 1; n <= tries; n++)); do
         ;;
     timeout)
         # What the first-level kernel said last (console=ttyS0 quiet: only
-        # warnings, e.g. a soft lockup or an RCU stall, are printed).
+        # errors and worse, e.g. a soft lockup or an RCU stall, are printed).
         if [ -s "$TMP/kernel.log" ]; then
             echo "rig: last kernel console lines of the attempt that timed out:" >&2
-            tail -n 15 "$TMP/kernel.log" | tr -d '\r' | sed 's/^/rig:   | /' >&2
+            kernel_tail 15
         fi
         if [ "$n" -lt "$tries" ]; then
             rig_say "attempt $n timed out after $TIMED_OUT; retrying"
