@@ -1,9 +1,31 @@
 /*
  * iobus.c - port-I/O and MMIO buses: a sorted array of ranges, binary search
  * on every access (see iobus.h).
+ *
+ * Snapshot reclamation (epoch-based, process-wide):
+ *   - io_epoch is a global counter; io_readers[] holds one slot per reading
+ *     thread (claimed on its first access, released when it exits).
+ *   - A read section stores the current epoch in its slot (seq_cst), then
+ *     loads the bus's table; leaving it stores 0.
+ *   - A writer swaps in the new table (seq_cst), tags the old one with the
+ *     epoch and advances it, then frees every retired table whose tag is
+ *     below the smallest epoch of any reader inside a section.  With more
+ *     than IOBUS_MAX_RETIRED waiting it spins (sched_yield) until they can
+ *     all go: sections are a few dozen instructions that take no lock, so
+ *     the wait ends as soon as the preempted reader runs again.
+ * Why it is safe: a reader that recorded epoch e loaded its table after
+ * that store, so any table it holds was current at or after epoch e and is
+ * tagged >= e when retired.  If the writer's scan saw a slot still empty,
+ * the reader's later table load comes after the writer's swap in the
+ * seq_cst order and finds the new table.  A thread without a slot (more
+ * than IOBUS_READERS readers at once) counts in io_overflow, which holds
+ * back every free until it leaves.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -11,6 +33,121 @@
 #include "err.h"
 #include "util.h"
 #include "iobus.h"
+
+#define IOBUS_READERS 256	/* threads that may be inside a section at once */
+
+static struct { uint64_t epoch; char pad[56]; } io_readers[IOBUS_READERS]
+	__attribute__((aligned(64)));
+static uint8_t io_slot_used[IOBUS_READERS];
+static unsigned io_slots_hw;		/* slots ever claimed: scan [0, hw) */
+static uint64_t io_epoch = 1;		/* 0 in a slot means "not reading" */
+static unsigned io_overflow;		/* readers inside a section without a slot */
+static __thread int io_slot = -1;	/* -1: not claimed yet; -2: none free */
+static __thread unsigned io_depth;	/* nesting of this thread's sections */
+static pthread_key_t io_key;
+static pthread_once_t io_once = PTHREAD_ONCE_INIT;
+
+static void io_slot_release(void *v)
+{
+	int slot = (int)(intptr_t)v - 1;
+
+	if (slot >= 0 && slot < IOBUS_READERS) {
+		__atomic_store_n(&io_readers[slot].epoch, 0, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&io_slot_used[slot], 0, __ATOMIC_RELEASE);
+	}
+}
+
+static void io_key_init(void)
+{
+	pthread_key_create(&io_key, io_slot_release);
+}
+
+static void io_slot_claim(void)
+{
+	pthread_once(&io_once, io_key_init);
+	io_slot = -2;
+	for (int i = 0; i < IOBUS_READERS; i++) {
+		uint8_t zero = 0;
+		if (__atomic_compare_exchange_n(&io_slot_used[i], &zero, 1, false,
+						__ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+			unsigned hw = __atomic_load_n(&io_slots_hw, __ATOMIC_RELAXED);
+			while (hw < (unsigned)i + 1 &&
+			       !__atomic_compare_exchange_n(&io_slots_hw, &hw, (unsigned)i + 1,
+							    false, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+				;
+			io_slot = i;
+			pthread_setspecific(io_key, (void *)(intptr_t)(i + 1));
+			return;
+		}
+	}
+}
+
+void iobus_read_lock(void)
+{
+	if (io_depth++)
+		return;
+	if (io_slot == -1)
+		io_slot_claim();
+	if (io_slot >= 0)
+		__atomic_store_n(&io_readers[io_slot].epoch,
+				 __atomic_load_n(&io_epoch, __ATOMIC_SEQ_CST), __ATOMIC_SEQ_CST);
+	else
+		__atomic_fetch_add(&io_overflow, 1, __ATOMIC_SEQ_CST);
+}
+
+void iobus_read_unlock(void)
+{
+	if (--io_depth)
+		return;
+	if (io_slot >= 0)
+		__atomic_store_n(&io_readers[io_slot].epoch, 0, __ATOMIC_RELEASE);
+	else
+		__atomic_fetch_sub(&io_overflow, 1, __ATOMIC_RELEASE);
+}
+
+/* The oldest epoch any reader inside a section recorded (0: unknown). */
+static uint64_t io_min_epoch(void)
+{
+	uint64_t min = UINT64_MAX;
+	unsigned hw = __atomic_load_n(&io_slots_hw, __ATOMIC_SEQ_CST);
+
+	if (__atomic_load_n(&io_overflow, __ATOMIC_SEQ_CST))
+		return 0;
+	for (unsigned i = 0; i < hw; i++) {
+		uint64_t e = __atomic_load_n(&io_readers[i].epoch, __ATOMIC_SEQ_CST);
+		if (e && e < min)
+			min = e;
+	}
+	return min;
+}
+
+/* Free the retired snapshots no reader can still hold.  wlock held. */
+static void iobus_reclaim(struct iobus *bus)
+{
+	uint64_t min = io_min_epoch();
+	struct io_table **pp = &bus->retired;
+
+	/*
+	 * Too many waiting: a reader sits in a section (preempted).  Wait for
+	 * it unless that reader is this thread (tests nest sections).
+	 */
+	if (bus->nretired > IOBUS_MAX_RETIRED && io_depth == 0) {
+		bus->nwaits++;
+		while ((min = io_min_epoch()) <= bus->retired->retire_epoch)
+			sched_yield();
+	}
+	while (*pp) {
+		struct io_table *t = *pp;
+		if (t->retire_epoch < min) {
+			*pp = t->retired;
+			free(t);
+			bus->nretired--;
+			bus->nfreed++;
+		} else {
+			pp = &t->retired;
+		}
+	}
+}
 
 void iobus_init(struct iobus *bus, const char *name, uint64_t limit,
 		unsigned max_size)
@@ -23,22 +160,26 @@ void iobus_init(struct iobus *bus, const char *name, uint64_t limit,
 	pthread_mutex_init(&bus->seen_lock, NULL);
 }
 
+/* After every thread that used the bus has stopped. */
 void iobus_destroy(struct iobus *bus)
 {
-	struct io_table *t = bus->tab;
+	struct io_table *t = bus->retired;
 
 	while (t) {
 		struct io_table *next = t->retired;
 		free(t);
 		t = next;
 	}
+	free(bus->tab);
 	bus->tab = NULL;
+	bus->retired = NULL;
+	bus->nretired = 0;
 }
 
 const struct io_table *iobus_table(const struct iobus *bus)
 {
 	static const struct io_table empty;
-	const struct io_table *t = __atomic_load_n(&bus->tab, __ATOMIC_ACQUIRE);
+	const struct io_table *t = __atomic_load_n(&bus->tab, __ATOMIC_SEQ_CST);
 
 	return t ? t : &empty;
 }
@@ -68,8 +209,16 @@ static int iobus_publish(struct iobus *bus, int skip, const struct io_range *add
 			t->r[j++] = old->r[i];	/* statistics carried over */
 	}
 	t->n = j;
-	t->retired = old;
-	__atomic_store_n(&bus->tab, t, __ATOMIC_RELEASE);
+	t->retired = NULL;
+	t->retire_epoch = 0;
+	__atomic_store_n(&bus->tab, t, __ATOMIC_SEQ_CST);
+	if (old) {
+		old->retire_epoch = __atomic_fetch_add(&io_epoch, 1, __ATOMIC_SEQ_CST);
+		old->retired = bus->retired;
+		bus->retired = old;
+		bus->nretired++;
+	}
+	iobus_reclaim(bus);
 	return 0;
 }
 
@@ -109,6 +258,18 @@ int iobus_register(struct iobus *bus, const char *name, uint64_t base,
 		goto out;
 	}
 	memset(&add, 0, sizeof(add));
+	for (int k = 0; k < IOBUS_MAX_RANGES && !add.st; k++) {
+		if (!bus->stats_used[k]) {
+			bus->stats_used[k] = true;
+			memset(&bus->stats[k], 0, sizeof(bus->stats[k]));
+			add.st = &bus->stats[k];
+		}
+	}
+	if (!add.st) {
+		r = err_set(-ENOSPC, "%s: too many %s ranges (%d)", name, bus->name,
+			    IOBUS_MAX_RANGES);
+		goto out;
+	}
 	snprintf(add.name, sizeof(add.name), "%s", name);
 	add.base = base;
 	add.len = len;
@@ -116,6 +277,8 @@ int iobus_register(struct iobus *bus, const char *name, uint64_t base,
 	add.fn = fn;
 	add.arg = arg;
 	r = iobus_publish(bus, -1, &add, i);
+	if (r < 0)
+		bus->stats_used[add.st - bus->stats] = false;
 out:
 	unlock(&bus->wlock, LOCK_IOBUS);
 	return r;
@@ -130,7 +293,10 @@ int iobus_unregister(struct iobus *bus, uint64_t base)
 	t = iobus_table(bus);
 	for (int i = 0; i < t->n; i++) {
 		if (t->r[i].base == base) {
+			struct io_stats *st = t->r[i].st;
 			r = iobus_publish(bus, i, NULL, -1);
+			if (r == 0)	/* a late count may land here: statistics only */
+				bus->stats_used[st - bus->stats] = false;
 			break;
 		}
 	}
@@ -185,29 +351,41 @@ out:
 int iobus_access(struct iobus *bus, bool write, uint64_t addr, unsigned size,
 		 uint64_t *val)
 {
-	struct io_range *r;
-	uint64_t t0 = 0, v;
+	const struct io_range *r;
+	io_handler_fn fn = NULL;
+	void *arg = NULL;
+	struct io_stats *st = NULL;
+	uint64_t base = 0, t0 = 0, v;
 	int ret;
 
 	if (size == 0 || size > bus->max_size)
 		return -EINVAL;
-	r = (struct io_range *)iobus_find(bus, addr, size);
-	if (!r || !(r->flags & (write ? IO_WRITE : IO_READ)))
+	/* the read section: look up and copy out, nothing else */
+	iobus_read_lock();
+	r = iobus_find(bus, addr, size);
+	if (r && (r->flags & (write ? IO_WRITE : IO_READ))) {
+		fn = r->fn;
+		arg = r->arg;
+		base = r->base;
+		st = r->st;
+	}
+	iobus_read_unlock();
+	if (!fn)
 		goto unclaimed;
 
 	if (bus->timing)
 		t0 = mono_ns();
 	v = write ? (*val & io_mask(size)) : 0;
-	ret = r->fn(r->arg, write, addr - r->base, size, &v);
+	ret = fn(arg, write, addr - base, size, &v);
 	if (bus->timing) {
 		uint64_t dt = mono_ns() - t0;
 
-		__atomic_fetch_add(&r->ns, dt, __ATOMIC_RELAXED);
-		__atomic_fetch_add(&r->hist[io_hist_bucket(dt)], 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&st->ns, dt, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&st->hist[io_hist_bucket(dt)], 1, __ATOMIC_RELAXED);
 	}
 	if (ret < 0)
 		goto unclaimed;
-	__atomic_fetch_add(write ? &r->writes : &r->reads, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(write ? &st->writes : &st->reads, 1, __ATOMIC_RELAXED);
 	if (!write)
 		*val = v & io_mask(size);
 	return 0;

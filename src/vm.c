@@ -452,12 +452,19 @@ bool vm_paused(struct vm *vm)
 	return __atomic_load_n(&vm->pause_req, __ATOMIC_ACQUIRE);
 }
 
+/*
+ * Live (the API thread, vCPUs running): the snapshot is held in a read
+ * section while the visitor formats its ranges, so a BAR moved meanwhile
+ * cannot free it (iobus.h).
+ */
 static void vm_visit_bus(const struct iobus *bus, const struct vm_stats_ops *ops, void *arg)
 {
+	iobus_read_lock();
 	const struct io_table *t = iobus_table(bus);
 
 	for (int i = 0; ops->range && i < t->n; i++)
 		ops->range(arg, bus->name, &t->r[i]);
+	iobus_read_unlock();
 	if (ops->unclaimed)
 		ops->unclaimed(arg, bus->name, __atomic_load_n(&bus->unclaimed_reads, __ATOMIC_RELAXED),
 			       __atomic_load_n(&bus->unclaimed_writes, __ATOMIC_RELAXED));
@@ -491,8 +498,8 @@ static void vm_stats_bus(const struct iobus *bus, FILE *f)
 		fprintf(f, "stats: %s %s 0x%llx-0x%llx reads=%llu writes=%llu us=%llu\n",
 			bus->name, r->name, (unsigned long long)r->base,
 			(unsigned long long)(r->base + r->len - 1),
-			(unsigned long long)r->reads, (unsigned long long)r->writes,
-			(unsigned long long)(r->ns / 1000));
+			(unsigned long long)r->st->reads, (unsigned long long)r->st->writes,
+			(unsigned long long)(r->st->ns / 1000));
 	}
 	fprintf(f, "stats: %s unclaimed reads=%llu writes=%llu\n", bus->name,
 		(unsigned long long)bus->unclaimed_reads,

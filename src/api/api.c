@@ -138,10 +138,10 @@ static void sj_range(void *arg, const char *bus, const struct io_range *r)
 	struct stats_json *s = arg;
 	json_array_append_new(s->ranges, json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:o}",
 		"bus", bus, "name", r->name, "base", (json_int_t)r->base, "len", (json_int_t)r->len,
-		"reads", (json_int_t)__atomic_load_n(&r->reads, __ATOMIC_RELAXED),
-		"writes", (json_int_t)__atomic_load_n(&r->writes, __ATOMIC_RELAXED),
-		"ns", (json_int_t)__atomic_load_n(&r->ns, __ATOMIC_RELAXED),
-		"hist_log2_ns", hist_json(r->hist)));
+		"reads", (json_int_t)__atomic_load_n(&r->st->reads, __ATOMIC_RELAXED),
+		"writes", (json_int_t)__atomic_load_n(&r->st->writes, __ATOMIC_RELAXED),
+		"ns", (json_int_t)__atomic_load_n(&r->st->ns, __ATOMIC_RELAXED),
+		"hist_log2_ns", hist_json(r->st->hist)));
 }
 
 static void sj_unclaimed(void *arg, const char *bus, uint64_t reads, uint64_t writes)
@@ -199,8 +199,8 @@ static void pm_range(void *arg, const char *bus, const struct io_range *r)
 {
 	FILE *f = ((struct prom *)arg)->f;
 	static const char *const dir[2] = { "read", "write" };
-	uint64_t n[2] = { __atomic_load_n(&r->reads, __ATOMIC_RELAXED),
-			  __atomic_load_n(&r->writes, __ATOMIC_RELAXED) };
+	uint64_t n[2] = { __atomic_load_n(&r->st->reads, __ATOMIC_RELAXED),
+			  __atomic_load_n(&r->st->writes, __ATOMIC_RELAXED) };
 
 	for (int i = 0; i < 2; i++) {
 		fprintf(f, "hyve_io_accesses_total{bus=\"%s\",range=\"", bus);
@@ -211,7 +211,7 @@ static void pm_range(void *arg, const char *bus, const struct io_range *r)
 	fprintf(f, "hyve_io_handler_seconds_total{bus=\"%s\",range=\"", bus);
 	prom_label(f, r->name);
 	fprintf(f, "\",base=\"0x%llx\"} %.9f\n", (unsigned long long)r->base,
-		__atomic_load_n(&r->ns, __ATOMIC_RELAXED) / 1e9);
+		__atomic_load_n(&r->st->ns, __ATOMIC_RELAXED) / 1e9);
 }
 
 static void pm_unclaimed(void *arg, const char *bus, uint64_t reads, uint64_t writes)

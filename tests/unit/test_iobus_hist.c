@@ -46,12 +46,12 @@ static void test_bus_histogram(void **state)
 	t = iobus_table(&bus);
 	assert_int_equal(t->n, 1);
 	for (int b = 0; b < IO_HIST_BUCKETS; b++) {
-		sum += t->r[0].hist[b];
+		sum += t->r[0].st->hist[b];
 		if (b >= 17)	/* >= 131 us */
-			slow += t->r[0].hist[b];
+			slow += t->r[0].st->hist[b];
 	}
 	assert_int_equal(sum, 103);
-	assert_int_equal(t->r[0].reads + t->r[0].writes, 103);
+	assert_int_equal(t->r[0].st->reads + t->r[0].st->writes, 103);
 	assert_true(slow >= 3);	/* the three 200 us accesses (a loaded host may add some) */
 	iobus_destroy(&bus);
 }

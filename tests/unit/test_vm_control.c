@@ -28,9 +28,9 @@ static void on_range(void *arg, const char *bus, const struct io_range *r)
 
 	s->ranges++;
 	if (!strcmp(r->name, "acpi-pm1-evt")) {
-		s->evt_reads = r->reads;
+		s->evt_reads = r->st->reads;
 		for (int b = 0; b < IO_HIST_BUCKETS; b++)
-			s->evt_hist += r->hist[b];
+			s->evt_hist += r->st->hist[b];
 	}
 }
 
