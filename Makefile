@@ -22,7 +22,8 @@ SLIRP_CFLAGS := $(shell pkg-config --cflags slirp 2>/dev/null)
 
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
-           -D_GNU_SOURCE -Isrc $(SANFLAGS) -MMD -MP $(SLIRP_CFLAGS)
+           -D_GNU_SOURCE -Isrc $(SANFLAGS) -MMD -MP $(SLIRP_CFLAGS) \
+           $(shell pkg-config --cflags libseccomp 2>/dev/null)
 LDFLAGS += $(SANFLAGS)
 PKGS    := liburing libmicrohttpd jansson
 CFLAGS  += $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -31,7 +32,8 @@ CFLAGS  += $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 COMP_PKGS := zlib liblzma liblz4 libzstd lzo2 libxxhash
 CFLAGS  += $(shell pkg-config --cflags $(COMP_PKGS) 2>/dev/null)
 COMP_LIBS := $(shell pkg-config --libs $(COMP_PKGS) 2>/dev/null || echo -lz -llzma -llz4 -lzstd -llzo2 -lxxhash) -lbz2
-LDLIBS  += -Wl,-Bstatic -luring -ljansson $(COMP_LIBS) -Wl,-Bdynamic -ldl -lpthread
+# libseccomp (src/sandbox.c) is small and used on every run: static too.
+LDLIBS  += -Wl,-Bstatic -luring -ljansson -lseccomp $(COMP_LIBS) -Wl,-Bdynamic -ldl -lpthread
 
 SRCS    := $(sort $(wildcard src/*.c src/vmm/*.c src/dev/*.c src/boot/*.c src/backend/*.c src/pci/*.c src/virtio/*.c src/api/*.c))
 OBJS    := $(SRCS:%.c=$(O)/%.o)
@@ -99,7 +101,7 @@ build/fuzz/%: tests/fuzz/%.c $$(FUZZ_SRC_$$*)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -std=gnu11 -g -O1 -D_GNU_SOURCE -DHYVE_LOCK_DEBUG -Isrc -Wall -Wextra -Werror -Wno-unused-parameter \
 		$(shell pkg-config --cflags lzo2 2>/dev/null) \
-		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $^ -lpthread -luring -ljansson $(COMP_LIBS)
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $^ -lpthread -luring -ljansson $(COMP_LIBS) -lseccomp
 fuzz: $(FUZZ_BINS)
 
 # The whole suite: the normal build and the ASan+UBSan build of the same tree.

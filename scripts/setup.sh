@@ -18,13 +18,15 @@
 #                           hyve decompresses bzImage payloads (src/boot/decomp.c;
 #                           the static build links their .a files)
 #   libxxhash-dev           the kernel cache's keys and digests (src/boot/kcache.c)
+#   libseccomp-dev          the seccomp-bpf sandbox (src/sandbox.c)
 set -euo pipefail
 
 pkgs=(build-essential libcmocka-dev clang libclang-rt-14-dev qemu-system-x86
       seabios busybox-static cpio acpica-tools lz4 xz-utils
       liburing-dev pkg-config e2fsprogs libslirp-dev libglib2.0-dev
       iperf3 libmicrohttpd-dev libjansson-dev curl
-      zlib1g-dev liblzma-dev liblz4-dev libzstd-dev libbz2-dev liblzo2-dev libxxhash-dev)
+      zlib1g-dev liblzma-dev liblz4-dev libzstd-dev libbz2-dev liblzo2-dev libxxhash-dev
+      libseccomp-dev)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||

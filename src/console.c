@@ -1,13 +1,19 @@
 /*
  * console.c - console backends (see console.h).
  *
- * Output goes into a buffer under a mutex; console_flush() writes it out.
- * Input is read by the main loop into a small ring that devices consume.
+ * Output goes into a buffer under a mutex; console_flush() takes the
+ * buffer and writes it out with that mutex released (a flush lock keeps the
+ * order), so a slow or stopped terminal never holds up a vCPU that only
+ * wants to queue a byte.  Input is read by the main loop into a small ring
+ * that devices consume, from its own open file description of stdin
+ * (/proc/self/fd/0) made non-blocking: setting O_NONBLOCK on stdin itself
+ * would also change a terminal's stdout that shares its description.
  * For stdio on a tty, the terminal is put in raw mode and restored on every
  * way out (normal exit, error, fatal signal).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -37,7 +43,9 @@ enum con_kind { CON_STDIO, CON_FILE, CON_NONE, CON_MEMORY, CON_PTY, CON_SOCKET }
 struct console {
 	enum con_kind kind;
 	int in_fd, out_fd;
+	int own_in_fd;			/* our reopened stdin, closed with us */
 	pthread_mutex_t lock;
+	pthread_mutex_t flush_lock;	/* one writer at a time, in order */
 	unsigned char out[CON_OUT_SIZE];
 	size_t out_len;
 	unsigned char in[CON_IN_SIZE];	/* ring */
@@ -72,8 +80,9 @@ static struct console *con_alloc(enum con_kind kind)
 	if (!con)
 		return NULL;
 	con->kind = kind;
-	con->in_fd = con->out_fd = con->pty_slave = con->listen_fd = con->client_fd = -1;
+	con->in_fd = con->out_fd = con->own_in_fd = con->pty_slave = con->listen_fd = con->client_fd = -1;
 	pthread_mutex_init(&con->lock, NULL);
+	pthread_mutex_init(&con->flush_lock, NULL);
 	return con;
 }
 
@@ -258,8 +267,16 @@ int console_open(struct console **out, const char *spec)
 			console_close(con);
 			return r;
 		}
-		/* Never let a full pipe or a slow terminal block reading input. */
-		fcntl(con->in_fd, F_SETFL, fcntl(con->in_fd, F_GETFL) | O_NONBLOCK);
+		/*
+		 * Reading input must never block the main loop, but O_NONBLOCK
+		 * on fd 0 would land on the terminal's shared description and
+		 * make stdout non-blocking too.  Read a description of our own;
+		 * where stdin cannot be reopened (a socket) the loop reads it
+		 * only when poll says it is readable.
+		 */
+		con->own_in_fd = open("/proc/self/fd/0", O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+		if (con->own_in_fd >= 0)
+			con->in_fd = con->own_in_fd;
 	} else if (!strncmp(spec, "file=", 5) && spec[5]) {
 		con = con_alloc(CON_FILE);
 		if (!con)
@@ -304,8 +321,7 @@ void console_close(struct console *con)
 	console_flush(con);
 	if (con->tty)
 		console_restore_tty_async();
-	if (con->kind == CON_STDIO && con->in_fd >= 0)
-		fcntl(con->in_fd, F_SETFL, fcntl(con->in_fd, F_GETFL) & ~O_NONBLOCK);
+	close_if_open(con->own_in_fd);
 	if ((con->kind == CON_FILE || con->kind == CON_PTY) && con->out_fd >= 0)
 		close(con->out_fd);
 	close_if_open(con->pty_slave);
@@ -317,6 +333,7 @@ void console_close(struct console *con)
 			unlink(con->desc);
 		free(con->ring);
 	}
+	pthread_mutex_destroy(&con->flush_lock);
 	pthread_mutex_destroy(&con->lock);
 	free(con->mem);
 	free(con);
@@ -324,7 +341,10 @@ void console_close(struct console *con)
 
 /*
  * Write all of buf to fd; output errors (closed stdout) drop the bytes, and
- * so does a full pty (drop_full): nobody may be reading it.
+ * so does a full pty or socket (drop_full): nobody may be reading it.  A
+ * non-blocking fd that is full otherwise (someone else set O_NONBLOCK) is
+ * waited for in poll, not in a sleep loop.  Called with flush_lock held
+ * (or con->lock, for a pty/socket that never waits).
  */
 static void con_write_all(int fd, const unsigned char *buf, size_t len, bool drop_full)
 {
@@ -333,7 +353,9 @@ static void con_write_all(int fd, const unsigned char *buf, size_t len, bool dro
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN && !drop_full) {
-			usleep(1000);
+			struct pollfd p = { .fd = fd, .events = POLLOUT };
+			if (poll(&p, 1, -1) < 0 && errno != EINTR)
+				return;
 			continue;
 		}
 		if (n <= 0)
@@ -358,15 +380,27 @@ static void con_mem_append(struct console *con, const void *buf, size_t len)
 	con->mem[con->mem_len] = '\0';
 }
 
-/* Called with con->lock held. */
-static void con_flush_locked(struct console *con)
+/* Take the buffer and write it with con->lock released (not held here). */
+static void con_flush_out(struct console *con)
 {
-	if (con->kind == CON_SOCKET && con->client_fd < 0)
-		con_ring_put(con, con->out, con->out_len);
-	else if (con->out_len && con->out_fd >= 0)
-		con_write_all(con->out_fd, con->out, con->out_len,
-			      con->kind == CON_PTY || con->kind == CON_SOCKET);
+	unsigned char buf[CON_OUT_SIZE];
+	size_t n;
+	int fd;
+
+	lock(&con->flush_lock, LOCK_CONSOLE_FLUSH);
+	lock(&con->lock, LOCK_CONSOLE);
+	n = con->out_len;
+	memcpy(buf, con->out, n);
+	fd = con->out_fd;
+	if (con->kind == CON_SOCKET && con->client_fd < 0) {
+		con_ring_put(con, buf, n);	/* detached: kept for the next client */
+		n = 0;
+	}
 	con->out_len = 0;
+	unlock(&con->lock, LOCK_CONSOLE);
+	if (n && fd >= 0)
+		con_write_all(fd, buf, n, con->kind == CON_PTY || con->kind == CON_SOCKET);
+	unlock(&con->flush_lock, LOCK_CONSOLE_FLUSH);
 }
 
 void console_put(struct console *con, const void *buf, size_t len)
@@ -381,30 +415,41 @@ void console_put(struct console *con, const void *buf, size_t len)
 	}
 	if (con->kind == CON_NONE)
 		return;
-	lock(&con->lock, LOCK_CONSOLE);
 	if (con->kind == CON_MEMORY) {
+		lock(&con->lock, LOCK_CONSOLE);
 		con_mem_append(con, buf, len);
-	} else {
-		while (len > 0) {
-			size_t n = CON_OUT_SIZE - con->out_len;
-			if (n > len)
-				n = len;
-			memcpy(con->out + con->out_len, p, n);
-			con->out_len += n;
-			p += n;
-			len -= n;
-			if (con->out_len == CON_OUT_SIZE)
-				con_flush_locked(con);
-		}
+		unlock(&con->lock, LOCK_CONSOLE);
+		return;
 	}
-	unlock(&con->lock, LOCK_CONSOLE);
+	while (len > 0) {
+		bool full;
+
+		lock(&con->lock, LOCK_CONSOLE);
+		size_t n = CON_OUT_SIZE - con->out_len;
+		if (n > len)
+			n = len;
+		memcpy(con->out + con->out_len, p, n);
+		con->out_len += n;
+		full = con->out_len == CON_OUT_SIZE;
+		unlock(&con->lock, LOCK_CONSOLE);
+		p += n;
+		len -= n;
+		if (full)
+			con_flush_out(con);
+	}
 }
 
 void console_flush(struct console *con)
 {
-	lock(&con->lock, LOCK_CONSOLE);
-	con_flush_locked(con);
-	unlock(&con->lock, LOCK_CONSOLE);
+	con_flush_out(con);
+}
+
+void console_try_flush(struct console *con)
+{
+	if (pthread_mutex_trylock(&con->flush_lock) != 0)
+		return;		/* a writer is at it (perhaps stuck on a full tty) */
+	pthread_mutex_unlock(&con->flush_lock);
+	con_flush_out(con);
 }
 
 int console_getc(struct console *con)
@@ -506,10 +551,18 @@ int console_input_ready(struct console *con)
 	n = read(rfd, buf, room < sizeof(buf) ? room : sizeof(buf));
 	if (n == 0 || (n < 0 && con->kind == CON_SOCKET && errno != EAGAIN && errno != EINTR)) {
 		if (con->kind == CON_SOCKET) {	/* the client detached */
+			/*
+			 * flush_lock first: no flush may still be writing to
+			 * the client's fd when it is closed.  Socket writes
+			 * never wait (drop_full), so holding both is brief.
+			 */
+			lock(&con->flush_lock, LOCK_CONSOLE_FLUSH);
 			lock(&con->lock, LOCK_CONSOLE);
-			con_flush_locked(con);
+			con_write_all(con->client_fd, con->out, con->out_len, true);
+			con->out_len = 0;
 			con_detach(con);
 			unlock(&con->lock, LOCK_CONSOLE);
+			unlock(&con->flush_lock, LOCK_CONSOLE_FLUSH);
 		} else {		/* EOF: stop polling stdin */
 			con->in_fd = -1;
 		}

@@ -34,6 +34,8 @@ static inline void console_putc(struct console *con, unsigned char c)
 	console_put(con, &c, 1);
 }
 void console_flush(struct console *con);
+/* The same unless another thread is writing already (the main loop's tick). */
+void console_try_flush(struct console *con);
 
 /* Guest input: the next byte, or -1 if none is waiting (thread-safe). */
 int console_getc(struct console *con);

@@ -8,7 +8,7 @@ static const char *const rank_names[LOCK_NRANKS] = {
 	[LOCK_PCI_DEV] = "pci device",
 	[LOCK_VIRTIO] = "virtio device", [LOCK_NET_SLIRP] = "net slirp",
 	[LOCK_NET_RXQ] = "net rx queue", [LOCK_DEVICE] = "isa device",
-	[LOCK_CONSOLE] = "console", [LOCK_MSIX] = "msix",
+	[LOCK_CONSOLE_FLUSH] = "console-flush", [LOCK_CONSOLE] = "console", [LOCK_MSIX] = "msix",
 	[LOCK_PCI_INTX] = "pci intx", [LOCK_IOBUS] = "iobus",
 	[LOCK_VMM_ROUTES] = "vmm routes", [LOCK_IOBUS_SEEN] = "iobus seen",
 	[LOCK_VM_STOP] = "vm stop", [LOCK_VM_PAUSE] = "vm pause", [LOCK_API] = "api",

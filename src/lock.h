@@ -22,6 +22,7 @@ enum lock_rank {
 	LOCK_NET_SLIRP,		/* backend/net_slirp: libslirp (its thread, the worker) */
 	LOCK_NET_RXQ,		/* backend/net_slirp: frames waiting for the guest */
 	LOCK_DEVICE,		/* an ISA device model (uart, rtc, i8042, acpi-pm, pci-host) */
+	LOCK_CONSOLE_FLUSH,	/* console: one writer of its output at a time */
 	LOCK_CONSOLE,		/* console: buffers and listeners */
 	LOCK_MSIX,		/* pci/msix: one device's MSI-X table */
 	LOCK_PCI_INTX,		/* pci: INTx levels of the bus */

@@ -24,6 +24,7 @@
 #include "pci/pci.h"
 #include "console.h"
 #include "err.h"
+#include "sandbox.h"
 #include "hostprobe.h"
 #include "util.h"
 #include "vm.h"
@@ -92,6 +93,13 @@ static const char usage_run[] =
 "  --api-sock PATH       serve the Firecracker-compatible API (and /hyve/...) on\n"
 "                        the Unix socket PATH (mode 0600): inspect, pause,\n"
 "                        resume, stop; see hyve ctl\n"
+"Sandbox:\n"
+"  --seccomp=MODE        kill (default): a system call outside the thread's\n"
+"                        allowlist kills hyve; log: allow it, the kernel logs\n"
+"                        it; off: no filter\n"
+"  --user UID[:GID]      run as this user/group once every file, device and\n"
+"                        socket is open (as root; numbers)\n"
+"  --chroot DIR          chroot to DIR at the same point (needs --user)\n"
 "Debugging:\n"
 "  --strict-io           stop at the first access to an unclaimed port or\n"
 "                        address (default: reads give all ones, writes dropped)\n"
@@ -117,6 +125,7 @@ enum {
 	OPT_RAW = 256, OPT_KERNEL, OPT_INITRD, OPT_CMDLINE, OPT_MEMORY, OPT_CPUS,
 	OPT_CONSOLE, OPT_STRICT, OPT_STATS, OPT_ON_REBOOT, OPT_DISK, OPT_DEVICE, OPT_NET,
 	OPT_API_SOCK, OPT_LEGACY, OPT_KCACHE, OPT_NO_KCACHE, OPT_FORCE,
+	OPT_SECCOMP, OPT_USER, OPT_CHROOT,
 };
 
 static const struct option run_options[] = {
@@ -138,6 +147,9 @@ static const struct option run_options[] = {
 	{ "kernel-cache", required_argument, NULL, OPT_KCACHE },
 	{ "no-kernel-cache", no_argument,  NULL, OPT_NO_KCACHE },
 	{ "force",	no_argument,	   NULL, OPT_FORCE },
+	{ "seccomp",	required_argument, NULL, OPT_SECCOMP },
+	{ "user",	required_argument, NULL, OPT_USER },
+	{ "chroot",	required_argument, NULL, OPT_CHROOT },
 	{ "help",	no_argument,	   NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -151,6 +163,8 @@ struct run_opts {
 	int ndev;
 	struct { char type[32]; const char *opts; } dev[MAX_DEVICES];
 	char kit_kernel[4096], kit_initrd[4096];
+	struct sandbox_cfg sb;
+	bool sandboxed;		/* hyve run: sandbox_setup() done, drop before the first run */
 };
 
 static int fail(const char *msg)
@@ -271,6 +285,19 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg, struct run_op
 		}
 		case OPT_API_SOCK: o->api_sock = optarg; break;
 		case OPT_FORCE:	 o->force = true; break;
+		case OPT_SECCOMP:
+			if (sandbox_parse_mode(optarg, &o->sb.mode) < 0)
+				return fail(err_msg());
+			break;
+		case OPT_USER:
+			if (sandbox_parse_user(optarg, &o->sb) < 0)
+				return fail(err_msg());
+			break;
+		case OPT_CHROOT:
+			if (!*optarg)
+				return fail("--chroot: empty directory name");
+			o->sb.chroot_dir = optarg;
+			break;
 		case OPT_STRICT: cfg->strict_io = true; break;
 		case OPT_STATS:	 cfg->stats = true; break;
 		case OPT_LEGACY: cfg->legacy = true; break;
@@ -295,6 +322,27 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg, struct run_op
 		return fail("--initrd and --cmdline need --kernel");
 	if (o->kcache && o->no_kcache)
 		return fail("--kernel-cache and --no-kernel-cache exclude each other");
+	if (o->restart && o->sb.chroot_dir)
+		return fail("--on-reboot=restart cannot be combined with --chroot (a restart reads the kernel again)");
+	/*
+	 * The main thread stays unfiltered where it does more than the patch's
+	 * SANDBOX_MAIN list covers: a restart builds the next VM; the API
+	 * (--api-sock) detaches and re-attaches it; a socket or pty console
+	 * accepts, detaches and unlinks; a network back end (slirp's thread,
+	 * tap queues) is torn down from it.  vCPUs and the other workers are
+	 * filtered all the same (docs/security.md, known gaps).
+	 */
+	o->sb.main_unfiltered = o->restart || o->api_sock ||
+		(o->console && (!strcmp(o->console, "pty") || !strncmp(o->console, "socket=", 7)));
+	for (int i = 0; i < o->ndev; i++) {
+		const char *t = o->dev[i].opts ? strstr(o->dev[i].opts, "tap-fd=") : NULL;
+
+		if (!strcmp(o->dev[i].type, "virtio-net"))
+			o->sb.main_unfiltered = true;
+		/* a tap fd handed to us is ours: sandbox_setup() must not close it */
+		if (t && o->sb.nkeep_fds < SANDBOX_MAX_KEEP_FDS)
+			o->sb.keep_fds[o->sb.nkeep_fds++] = atoi(t + 7);
+	}
 	return 0;
 }
 
@@ -491,7 +539,7 @@ static int run_vm(struct vm_config *cfg, const struct run_opts *o, struct guest 
 	struct vm *vm = NULL;
 	int status;
 	uint64_t first_out, run_end = 0;
-	bool told = false;
+	bool told = false, dropped = false;
 
 	cfg->con = con;
 	cfg->timing = api != NULL;
@@ -520,12 +568,25 @@ static int run_vm(struct vm_config *cfg, const struct run_opts *o, struct guest 
 				api_set_console(api, console_describe(con));
 			told = true;
 		}
+		if (r == 0 && o->sandboxed && !dropped) {	/* everything is open: drop */
+			/*
+			 * A kernel-cache store thread writes by path as root:
+			 * let it finish before --chroot/--user take that away
+			 * (it would fail, and the cache would stay empty).
+			 */
+			if (o->sb.has_user || o->sb.chroot_dir)
+				kernel_cache_wait();
+			r = sandbox_drop_privileges();
+			dropped = true;
+		}
 		if (r == 0 && api)
 			api_booted(api, vm, NULL);
 		if (r < 0 || vm_run(vm) < 0) {
 			char msg[2048];
 
 			snprintf(msg, sizeof(msg), "%s", err_msg());
+			if (o->sandboxed)
+				sandbox_abandon();	/* workers waiting at the gate may go */
 			if (api && r < 0)
 				api_booted(api, NULL, msg);
 			api_detach(api);
@@ -576,6 +637,9 @@ static int cmd_run(int argc, char **argv, uint64_t t0)
 	status = parse_run(argc, argv, &cfg, &o);
 	if (status)
 		return status < 0 ? 0 : status;
+	if (sandbox_setup(&o.sb) < 0)	/* before anything is opened */
+		return fail(err_msg());
+	o.sandboxed = true;
 	if (!o.raw && !o.kernel && (status = find_guest_kit(&o)))
 		return status;
 	if (o.kernel && !o.force && (status = refuse_linux_here()))

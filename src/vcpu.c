@@ -15,6 +15,7 @@
 #include <time.h>
 #include "console.h"
 #include "err.h"
+#include "sandbox.h"
 #include "util.h"
 #define HYVE_VM_CORE
 #include "lock.h"
@@ -281,6 +282,11 @@ static void *vcpu_thread(void *arg)
 	struct vcpu *vcpu = arg;
 	struct vm *vm = vcpu->vm;
 
+	/* filtered before it touches the guest; waits for the main thread */
+	if (sandbox_thread_start(SANDBOX_VCPU) < 0) {
+		vm_request_stop(vm, VM_ERROR, "%s", err_msg());
+		return NULL;
+	}
 	/*
 	 * Application processors start when the boot CPU sends INIT/SIPI
 	 * through the in-kernel LAPIC (KVM_RUN blocks until then).  Without

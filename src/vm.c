@@ -23,6 +23,7 @@
 #include "dev.h"
 #include "err.h"
 #include "lock.h"
+#include "sandbox.h"
 #include "util.h"
 #include "vcpu.h"
 #include "vm_impl.h"
@@ -343,7 +344,7 @@ static void vm_loop(struct vm *vm, int sfd, int tfd)
 			uint64_t ticks;
 			if (read(tfd, &ticks, sizeof(ticks)) > 0) {
 				vm_drain_coalesced(vm);
-				console_flush(vm->con);
+				console_try_flush(vm->con);
 			}
 		}
 		if (p[3].revents & (POLLIN | POLLHUP | POLLERR)) {
@@ -379,6 +380,9 @@ int vm_run(struct vm *vm)
 			break;
 		}
 	}
+	/* filter this thread too, then let the vCPUs into the guest */
+	if (sandbox_enter_main() < 0)
+		vm_request_stop(vm, VM_ERROR, "%s", err_msg());
 	vm_loop(vm, sfd, tfd);
 	for (int i = 0; i < vm->ncpus; i++) {
 		if (vm->vcpus[i].started) {

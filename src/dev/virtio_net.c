@@ -559,6 +559,7 @@ static int vnet_init(struct pci_dev *dev, const char *opts)
 		.config_size = sizeof(struct vnet_cfg),
 		.config_read = vnet_config_read,
 		.queue_notify = vnet_queue_notify,
+		.worker_unfiltered = true,	/* tap/slirp calls: no allowlist yet */
 		.reset = vnet_reset,
 	};
 	if ((r = virtio_pci_init(dev, &n->ops, n)) < 0)

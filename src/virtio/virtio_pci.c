@@ -16,6 +16,7 @@
 #include "lock.h"
 #include "err.h"
 #include "pci/msix.h"
+#include "sandbox.h"
 #include "util.h"
 #include "virtio/virtio_pci.h"
 #include "vm.h"
@@ -104,6 +105,14 @@ static void *vpci_worker(void *arg)
 {
 	struct virtio_dev *vd = arg;
 
+	/* waits until the privileges are dropped, then filters itself */
+	if ((vd->ops->worker_unfiltered ? sandbox_thread_start_unfiltered() :
+	     sandbox_thread_start(SANDBOX_WORKER)) < 0) {
+		struct vm *vm = pci_bus_vm(vd->pci->bus);
+		if (vm)
+			vm_request_stop(vm, VM_ERROR, "%s", err_msg());
+		return NULL;
+	}
 	for (;;) {
 		struct epoll_event ev[8];
 		int n = epoll_wait(vd->epfd, ev, 8, -1);

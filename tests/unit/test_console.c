@@ -186,7 +186,48 @@ static void test_stdio_tty_raw_escape_restore(void **state)
 	close(m);
 }
 
+/*
+ * Regression (issue 9): stdin and stdout on one terminal share an open
+ * file description; O_NONBLOCK set for input made stdout non-blocking and
+ * console writes spun (with the console lock held) on a full terminal.
+ */
+static void test_stdio_shared_tty_stays_blocking(void **state)
+{
+	struct console *con;
+	int m = posix_openpt(O_RDWR | O_NOCTTY), s, saved_out;
+
+	assert_true(m >= 0);
+	assert_int_equal(grantpt(m), 0);
+	assert_int_equal(unlockpt(m), 0);
+	s = open(ptsname(m), O_RDWR | O_NOCTTY);
+	assert_true(s >= 0);
+	stdin_from(s);
+	saved_out = dup(STDOUT_FILENO);
+	dup2(s, STDOUT_FILENO);			/* one description, as on a terminal */
+	assert_int_equal(console_open(&con, "stdio"), 0);
+	assert_int_equal(fcntl(STDOUT_FILENO, F_GETFL) & O_NONBLOCK, 0);
+	assert_int_equal(fcntl(STDIN_FILENO, F_GETFL) & O_NONBLOCK, 0);
+	/* input still arrives, and reading with nothing typed does not block */
+	assert_int_equal(console_input_ready(con), 0);
+	assert_int_equal(console_getc(con), -1);
+	assert_int_equal(write(m, "q", 1), 1);
+	usleep(20000);
+	assert_int_equal(console_input_ready(con), 0);
+	assert_int_equal(console_getc(con), 'q');
+	console_put(con, "out\n", 4);
+	console_close(con);
+	char buf[16];
+	usleep(20000);
+	assert_true(read(m, buf, sizeof(buf)) >= 4);
+	dup2(saved_out, STDOUT_FILENO);
+	close(saved_out);
+	stdin_restore();
+	close(s);
+	close(m);
+}
+
 TEST_MAIN(NULL, NULL,
 	  TEST(test_memory_backend), TEST(test_input_notify_and_bound), TEST(test_file_backend),
 	  TEST(test_bad_specs), TEST(test_large_output_through_file),
-	  TEST(test_stdio_pipe_is_binary_clean), TEST(test_stdio_tty_raw_escape_restore))
+	  TEST(test_stdio_pipe_is_binary_clean), TEST(test_stdio_tty_raw_escape_restore),
+	  TEST(test_stdio_shared_tty_stays_blocking))

@@ -1,0 +1,178 @@
+/*
+ * Unit tests for the seccomp sandbox (no KVM needed): each thread kind's
+ * filter, installed in a forked child, lets the kind's calls through and
+ * kills the process (SIGSYS) on a call outside its list or an ioctl
+ * number it does not need; --seccomp=log lets it through; the lists stay
+ * within 40 syscalls; --user / --seccomp parsing.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+#include "err.h"
+#include "sandbox.h"
+
+enum act { ALLOWED_ONLY, FORBIDDEN_SYSCALL, FORBIDDEN_IOCTL, ALLOWED_IOCTL };
+
+/* Run act in a child under kind's filter: its wait status. */
+static int in_child(enum sandbox_kind k, enum sandbox_mode mode, enum act act)
+{
+	pid_t pid;
+	int st;
+
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int fd = open("/dev/null", O_RDWR);
+		char c = 0;
+		struct termios t;
+
+		if (fd < 0 || sandbox_install(k, mode) < 0)
+			_exit(99);
+		/* the basics every kind has */
+		if (write(fd, &c, 1) != 1 || getpid() <= 0)
+			_exit(98);
+		switch (act) {
+		case ALLOWED_ONLY:
+			break;
+		case FORBIDDEN_SYSCALL:
+			syscall(SYS_unshare, 0);
+			break;
+		case FORBIDDEN_IOCTL:	/* a terminal query: not a vCPU's business */
+			ioctl(fd, TCGETS, &t);
+			break;
+		case ALLOWED_IOCTL:	/* KVM_RUN on a non-KVM fd: fails, not killed */
+			if (ioctl(fd, KVM_RUN, 0) == 0)
+				_exit(97);
+			break;
+		}
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	return st;
+}
+
+static void want_killed(int st)
+{
+	assert_true(WIFSIGNALED(st));
+	assert_int_equal(WTERMSIG(st), SIGSYS);
+}
+
+static void want_exit0(int st)
+{
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+static void test_each_kind_kills_forbidden(void **state)
+{
+	for (int k = 0; k < SANDBOX_NKINDS; k++) {
+		print_message("# %s: %d syscalls\n", sandbox_kind_name(k), sandbox_count(k));
+		want_exit0(in_child(k, SANDBOX_KILL, ALLOWED_ONLY));
+		want_killed(in_child(k, SANDBOX_KILL, FORBIDDEN_SYSCALL));
+	}
+}
+
+static void test_ioctl_numbers_filtered(void **state)
+{
+	want_exit0(in_child(SANDBOX_VCPU, SANDBOX_KILL, ALLOWED_IOCTL));
+	want_killed(in_child(SANDBOX_VCPU, SANDBOX_KILL, FORBIDDEN_IOCTL));
+	want_killed(in_child(SANDBOX_WORKER, SANDBOX_KILL, ALLOWED_IOCTL));	/* no KVM_RUN */
+	want_killed(in_child(SANDBOX_WORKER, SANDBOX_KILL, FORBIDDEN_IOCTL));
+	want_killed(in_child(SANDBOX_MAIN, SANDBOX_KILL, ALLOWED_IOCTL));	/* no KVM_RUN */
+}
+
+static void test_log_mode_allows(void **state)
+{
+	want_exit0(in_child(SANDBOX_VCPU, SANDBOX_LOG, FORBIDDEN_SYSCALL));
+	want_exit0(in_child(SANDBOX_MAIN, SANDBOX_LOG, FORBIDDEN_IOCTL));
+	want_exit0(in_child(SANDBOX_WORKER, SANDBOX_OFF, FORBIDDEN_SYSCALL));
+}
+
+static void test_at_most_40_per_kind(void **state)
+{
+	for (int k = 0; k < SANDBOX_NKINDS; k++) {
+		assert_true(sandbox_count(k) > 20);
+		assert_true(sandbox_count(k) <= 40);
+	}
+}
+
+static void test_parse(void **state)
+{
+	struct sandbox_cfg c = { 0 };
+	enum sandbox_mode m;
+
+	assert_int_equal(sandbox_parse_mode("kill", &m), 0);
+	assert_int_equal(m, SANDBOX_KILL);
+	assert_int_equal(sandbox_parse_mode("log", &m), 0);
+	assert_int_equal(m, SANDBOX_LOG);
+	assert_int_equal(sandbox_parse_mode("off", &m), 0);
+	assert_int_equal(m, SANDBOX_OFF);
+	assert_int_equal(sandbox_parse_mode("on", &m), -EINVAL);
+	assert_int_equal(sandbox_parse_user("1000", &c), 0);
+	assert_true(c.has_user);
+	assert_int_equal(c.uid, 1000);
+	assert_int_equal(c.gid, 1000);
+	assert_int_equal(sandbox_parse_user("1000:50", &c), 0);
+	assert_int_equal(c.gid, 50);
+	assert_int_equal(sandbox_parse_user("0", &c), -EINVAL);
+	assert_int_equal(sandbox_parse_user("1000:0", &c), -EINVAL);
+	assert_int_equal(sandbox_parse_user("", &c), -EINVAL);
+	assert_int_equal(sandbox_parse_user("x:1", &c), -EINVAL);
+	assert_int_equal(sandbox_parse_user("1:", &c), -EINVAL);
+	assert_int_equal(sandbox_parse_user("99999999999", &c), -EINVAL);
+}
+
+/*
+ * Inherited fds are closed at start, except those --net tap-fd=FD names
+ * (keep_fds): in a child, fds 3..9 open, keep 5 and 8.
+ */
+static void test_setup_keeps_tap_fds(void **state)
+{
+	pid_t pid = fork();
+	int st;
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct sandbox_cfg c = { .mode = SANDBOX_OFF, .keep_fds = { 8, 5 }, .nkeep_fds = 2 };
+		int bad = 0;
+
+		for (int fd = 3; fd < 10; fd++)
+			if (dup2(2, fd) != fd)
+				_exit(2);
+		if (sandbox_setup(&c) != 0)
+			_exit(3);
+		for (int fd = 3; fd < 10; fd++)
+			bad |= (fcntl(fd, F_GETFD) >= 0) != (fd == 5 || fd == 8);
+		_exit(bad ? 1 : 0);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_each_kind_kills_forbidden),
+		cmocka_unit_test(test_ioctl_numbers_filtered),
+		cmocka_unit_test(test_log_mode_allows),
+		cmocka_unit_test(test_at_most_40_per_kind),
+		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_setup_keeps_tap_fds),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
