@@ -53,6 +53,7 @@ static const int sb_common[] = {
 
 static const int sb_vcpu[] = {
 	SCMP_SYS(ioctl),		/* KVM_RUN etc.: numbers below */
+	SCMP_SYS(io_uring_enter),	/* a virtio-blk reset waits for its I/O */
 };
 
 static const int sb_worker[] = {
@@ -62,6 +63,8 @@ static const int sb_worker[] = {
 	SCMP_SYS(io_uring_enter),	/* submit disk requests */
 	SCMP_SYS(preadv),		/* the backend's synchronous fallback */
 	SCMP_SYS(pwritev),
+	SCMP_SYS(pread64),		/* cache=none beyond the bounce budget */
+	SCMP_SYS(pwrite64),
 	SCMP_SYS(fdatasync),		/* FLUSH without io_uring */
 	SCMP_SYS(fallocate),		/* DISCARD / WRITE_ZEROES without io_uring */
 	SCMP_SYS(getrandom),		/* virtio-rng */

@@ -23,6 +23,9 @@ struct blk {
 	struct io_uring ring;
 	unsigned inflight;	/* submitted to the ring, not yet reaped */
 	unsigned queued;	/* SQEs prepared since the last kick */
+	size_t bounce_bytes;	/* bounce buffers allocated (<= BLK_BOUNCE_BUDGET) */
+	size_t bounce_peak;
+	void *scratch;		/* BLK_BOUNCE_CHUNK, aligned: over-budget requests */
 };
 
 static int blk_lock(struct blk *b, const char *path)
@@ -126,13 +129,24 @@ static bool needs_bounce(const struct blk *b, const struct blk_req *req)
 	return false;
 }
 
-static int bounce_setup(struct blk_req *req)
+/* Bytes a bounce buffer for len takes. */
+static size_t bounce_size(uint64_t len)
 {
-	uint64_t len = iov_len(req->iov, req->iovcnt);
 	size_t alloc = (len + BLK_ALIGN - 1) / BLK_ALIGN * BLK_ALIGN;
 
-	if (posix_memalign(&req->bounce, BLK_ALIGN, alloc ? alloc : BLK_ALIGN))
+	return alloc ? alloc : BLK_ALIGN;
+}
+
+static int bounce_setup(struct blk *b, struct blk_req *req)
+{
+	uint64_t len = iov_len(req->iov, req->iovcnt);
+	size_t alloc = bounce_size(len);
+
+	if (posix_memalign(&req->bounce, BLK_ALIGN, alloc))
 		return -ENOMEM;
+	b->bounce_bytes += alloc;
+	if (b->bounce_bytes > b->bounce_peak)
+		b->bounce_peak = b->bounce_bytes;
 	if (req->op == BLK_WRITE) {
 		size_t off = 0;
 		for (int i = 0; i < req->iovcnt; i++) {
@@ -146,7 +160,7 @@ static int bounce_setup(struct blk_req *req)
 }
 
 /* Finish a request: copy a bounced read back, free, call done. */
-static void blk_finish(struct blk_req *req, int res)
+static void blk_finish(struct blk *b, struct blk_req *req, int res)
 {
 	if (req->bounce) {
 		if (req->op == BLK_READ && res > 0) {
@@ -161,8 +175,64 @@ static void blk_finish(struct blk_req *req, int res)
 		}
 		free(req->bounce);
 		req->bounce = NULL;
+		b->bounce_bytes -= bounce_size(req->bounce_iov.iov_len);
 	}
 	req->done(req, res);
+}
+
+/*
+ * A bounced request beyond the budget (a guest's unaligned buffers, as
+ * long as it likes, many in flight): done here and now through one fixed
+ * chunk, so memory stays bounded whatever the guest asks.
+ */
+static int blk_bounce_sync(struct blk *b, const struct blk_req *req)
+{
+	uint64_t len = iov_len(req->iov, req->iovcnt), done = 0;
+	int i = 0;
+	size_t ioff = 0;
+
+	if (!b->scratch && posix_memalign(&b->scratch, BLK_ALIGN, BLK_BOUNCE_CHUNK))
+		return -ENOMEM;
+	while (done < len) {
+		size_t n = len - done < BLK_BOUNCE_CHUNK ? len - done : BLK_BOUNCE_CHUNK;
+		size_t k = 0;
+		ssize_t got;
+
+		if (req->op == BLK_WRITE) {	/* gather the chunk */
+			for (int j = i; k < n; j++) {
+				size_t o = j == i ? ioff : 0;
+				size_t m = req->iov[j].iov_len - o < n - k ? req->iov[j].iov_len - o : n - k;
+				memcpy((char *)b->scratch + k, (char *)req->iov[j].iov_base + o, m);
+				k += m;
+			}
+			got = pwrite(b->fd, b->scratch, n, req->offset + done);
+		} else {
+			got = pread(b->fd, b->scratch, n, req->offset + done);
+		}
+		if (got < 0)
+			return -errno;
+		if ((size_t)got != n)
+			return (int)(done + got);	/* short: the caller fails it */
+		/* advance through the iovec (scatter a read) */
+		for (k = 0; k < n; ) {
+			size_t m = req->iov[i].iov_len - ioff < n - k ? req->iov[i].iov_len - ioff : n - k;
+			if (req->op == BLK_READ)
+				memcpy((char *)req->iov[i].iov_base + ioff, (char *)b->scratch + k, m);
+			k += m;
+			ioff += m;
+			if (ioff == req->iov[i].iov_len) {
+				i++;
+				ioff = 0;
+			}
+		}
+		done += n;
+	}
+	return (int)done;
+}
+
+size_t blk_bounce_peak(const struct blk *b)
+{
+	return b->bounce_peak;
 }
 
 /* The synchronous path: one system call per request. */
@@ -210,13 +280,17 @@ int blk_submit(struct blk *b, struct blk_req *req)
 	if (req->op != BLK_FLUSH && (req->offset > b->size || len > b->size - req->offset))
 		return -EINVAL;
 	if ((req->op == BLK_READ || req->op == BLK_WRITE) && needs_bounce(b, req)) {
-		if (bounce_setup(req) < 0)
+		if (bounce_size(len) > BLK_BOUNCE_BUDGET - b->bounce_bytes) {
+			blk_finish(b, req, blk_bounce_sync(b, req));
+			return 0;
+		}
+		if (bounce_setup(b, req) < 0)
 			return -ENOMEM;
 		iov = &req->bounce_iov;
 		iovcnt = 1;
 	}
 	if (!b->uring) {
-		blk_finish(req, blk_do_sync(b, req, iov, iovcnt));
+		blk_finish(b, req, blk_do_sync(b, req, iov, iovcnt));
 		return 0;
 	}
 	sqe = io_uring_get_sqe(&b->ring);
@@ -224,7 +298,7 @@ int blk_submit(struct blk *b, struct blk_req *req)
 		blk_kick(b);
 		sqe = io_uring_get_sqe(&b->ring);
 		if (!sqe) {
-			blk_finish(req, blk_do_sync(b, req, iov, iovcnt));
+			blk_finish(b, req, blk_do_sync(b, req, iov, iovcnt));
 			return 0;
 		}
 	}
@@ -277,7 +351,7 @@ static void blk_complete(struct blk *b, struct io_uring_cqe *cqe)
 	io_uring_cqe_seen(&b->ring, cqe);
 	b->inflight--;
 	if (req)
-		blk_finish(req, res);
+		blk_finish(b, req, res);
 }
 
 int blk_reap(struct blk *b)
@@ -297,21 +371,32 @@ int blk_reap(struct blk *b)
 	return n;
 }
 
+void blk_drain(struct blk *b)
+{
+	if (!b->uring)
+		return;
+	blk_kick(b);
+	while (b->inflight > 0) {
+		struct io_uring_cqe *cqe;
+		int r = io_uring_wait_cqe(&b->ring, &cqe);
+		if (r == -EINTR)
+			continue;
+		if (r < 0)
+			break;
+		blk_complete(b, cqe);
+	}
+}
+
 void blk_close(struct blk *b)
 {
 	if (!b)
 		return;
 	if (b->uring) {
-		blk_kick(b);
-		while (b->inflight > 0) {
-			struct io_uring_cqe *cqe;
-			if (io_uring_wait_cqe(&b->ring, &cqe) < 0)
-				break;
-			blk_complete(b, cqe);
-		}
+		blk_drain(b);
 		io_uring_queue_exit(&b->ring);
 		close(b->efd);
 	}
 	close(b->fd);
+	free(b->scratch);
 	free(b);
 }

@@ -15,10 +15,18 @@
 #define HYVE_BACKEND_BLK_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/uio.h>
 
 #define BLK_SECTOR 512
+/*
+ * cache=none bounce buffers (unaligned guest buffers under O_DIRECT): at
+ * most BLK_BOUNCE_BUDGET bytes allocated per disk at once; a request that
+ * does not fit runs synchronously through one BLK_BOUNCE_CHUNK buffer.
+ */
+#define BLK_BOUNCE_BUDGET	(4u << 20)
+#define BLK_BOUNCE_CHUNK	(256u << 10)
 
 struct blk;
 
@@ -62,5 +70,12 @@ int blk_kick(struct blk *b);
 int blk_event_fd(const struct blk *b);
 /* Deliver completed requests' done(); returns how many. */
 int blk_reap(struct blk *b);
+/*
+ * Submit what is queued and wait until nothing is in flight, delivering
+ * every done() (a device reset: no I/O may touch guest memory after it).
+ */
+void blk_drain(struct blk *b);
+/* The most bounce-buffer bytes ever allocated at once (tests, budget). */
+size_t blk_bounce_peak(const struct blk *b);
 
 #endif

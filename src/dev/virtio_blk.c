@@ -49,6 +49,7 @@ struct vblk {
 	struct virtio_ops ops;
 	struct vq_chain chain;		/* the worker's */
 	unsigned inflight;
+	bool resetting;			/* completions are dropped, not answered */
 };
 
 /* One request in flight. */
@@ -63,8 +64,10 @@ static void vblk_complete(struct virtio_dev *vd, struct vblk_req *r, uint8_t sta
 {
 	struct vblk *b = vd->priv;
 
-	*r->p.status_byte = status;	/* the last byte the guest gave us */
-	vq_push(&vd->q[0].vq, r->head, r->p.written);
+	if (!b->resetting) {	/* a reset drops the answer: the ring is gone */
+		*r->p.status_byte = status;	/* the last byte the guest gave us */
+		vq_push(&vd->q[0].vq, r->head, r->p.written);
+	}
 	b->inflight--;
 	free(r);
 }
@@ -254,10 +257,20 @@ static void vblk_config_read(struct virtio_dev *vd, unsigned off, unsigned size,
 		memcpy(val, (uint8_t *)&b->cfg + off, size);
 }
 
+/*
+ * Device reset (vd->lock held, the guest's status write): requests in
+ * flight may still be reading into guest pages the driver will reuse, so
+ * wait for every one of them here, before the write that asked for the
+ * reset returns, and drop their answers.  After the guest sees status 0,
+ * nothing of the old rings or buffers is touched again.
+ */
 static void vblk_reset(struct virtio_dev *vd)
 {
-	/* in-flight requests complete into rings the driver has abandoned;
-	 * their pushes fail harmlessly on the reset queue */
+	struct vblk *b = vd->priv;
+
+	b->resetting = true;
+	blk_drain(b->blk);
+	b->resetting = false;
 }
 
 static int vblk_parse_opts(const char *opts, struct blk_opts *o, char *serial)

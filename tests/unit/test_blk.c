@@ -126,6 +126,84 @@ static void roundtrip(bool sync_only, bool direct)
 	blk_close(b);
 }
 
+/*
+ * Regression (issue 9): cache=none bounce buffers were sized by the guest's
+ * request length with up to 256 in flight.  40 unaligned 512 KiB reads
+ * queued at once: at most BLK_BOUNCE_BUDGET bytes of bounce buffers, the
+ * rest done through the fixed chunk, every byte right.
+ */
+static void test_bounce_budget(void **state)
+{
+	struct blk_opts o = { .path = img, .direct = true };
+	struct blk *b;
+	enum { NREQ = 40, LEN = 512 << 10 };
+	static struct result res[NREQ];
+	static struct blk_req req[NREQ];
+	static struct iovec iov[NREQ][2];
+	char *buf = malloc((size_t)NREQ * (LEN + 64)), *pat = malloc(1 << 20);
+	int fd = open(img, O_RDWR);
+
+	assert_non_null(buf);
+	assert_non_null(pat);
+	for (int i = 0; i < (1 << 20); i++)
+		pat[i] = (char)(i * 13 + 5);
+	assert_int_equal(pwrite(fd, pat, 1 << 20, 0), 1 << 20);
+	close(fd);
+	assert_int_equal(blk_open(&b, &o), 0);
+	memset(buf, 0, (size_t)NREQ * (LEN + 64));
+	for (int i = 0; i < NREQ; i++) {
+		char *p = buf + (size_t)i * (LEN + 64) + 1;	/* unaligned: bounced */
+		iov[i][0] = (struct iovec){ p, 1000 };
+		iov[i][1] = (struct iovec){ p + 1000, LEN - 1000 };
+		req[i] = (struct blk_req){ .op = BLK_READ, .offset = (uint64_t)(i % 2) * LEN,
+					   .iov = iov[i], .iovcnt = 2, .done = done, .priv = &res[i] };
+		assert_int_equal(blk_submit(b, &req[i]), 0);
+	}
+	assert_int_equal(blk_kick(b), 0);
+	for (int left = 1; left; ) {
+		struct pollfd p = { .fd = blk_event_fd(b), .events = POLLIN };
+		left = 0;
+		for (int i = 0; i < NREQ; i++)
+			left += res[i].calls == 0;
+		if (left && p.fd >= 0) {
+			poll(&p, 1, 5000);
+			blk_reap(b);
+		}
+	}
+	print_message("# bounce peak %zu KiB for %d x %d KiB unaligned reads\n",
+		      blk_bounce_peak(b) >> 10, NREQ, LEN >> 10);
+	assert_true(blk_bounce_peak(b) <= BLK_BOUNCE_BUDGET);
+	for (int i = 0; i < NREQ; i++) {
+		assert_int_equal(res[i].calls, 1);
+		assert_int_equal(res[i].res, LEN);
+		assert_memory_equal(buf + (size_t)i * (LEN + 64) + 1, pat + (i % 2) * LEN, LEN);
+	}
+	/* and a bounced write through the chunk path lands right */
+	for (int i = 0; i < NREQ; i++)
+		memset(buf + (size_t)i * (LEN + 64) + 1, 'A' + i % 26, LEN);
+	memset(res, 0, sizeof(res));
+	for (int i = 0; i < 10; i++) {
+		req[i] = (struct blk_req){ .op = BLK_WRITE, .offset = (uint64_t)(i % 2) * LEN,
+					   .iov = iov[i], .iovcnt = 2, .done = done, .priv = &res[i] };
+		assert_int_equal(blk_submit(b, &req[i]), 0);
+		assert_int_equal(blk_kick(b), 0);
+		while (!res[i].calls) {
+			struct pollfd p = { .fd = blk_event_fd(b), .events = POLLIN };
+			poll(&p, 1, 5000);
+			blk_reap(b);
+		}
+		assert_int_equal(res[i].res, LEN);
+	}
+	blk_close(b);
+	fd = open(img, O_RDONLY);
+	assert_int_equal(pread(fd, pat, 1 << 20, 0), 1 << 20);
+	close(fd);
+	assert_int_equal(pat[0], 'A' + 8);		/* the last even write */
+	assert_int_equal(pat[LEN + 5], 'A' + 9);	/* the last odd write */
+	free(buf);
+	free(pat);
+}
+
 static void test_roundtrip_uring(void **state) { roundtrip(false, false); }
 static void test_roundtrip_uring_direct(void **state) { roundtrip(false, true); }
 static void test_roundtrip_sync(void **state) { roundtrip(true, false); }
@@ -247,4 +325,5 @@ static void test_batching(void **state)
 TEST_MAIN(setup, teardown,
 	  TEST(test_roundtrip_uring), TEST(test_roundtrip_uring_direct), TEST(test_roundtrip_sync),
 	  TEST(test_open_errors), TEST(test_lock), TEST(test_readonly_and_bounds),
-	  TEST(test_discard_and_write_zeroes), TEST(test_batching))
+	  TEST(test_discard_and_write_zeroes), TEST(test_batching),
+	  TEST(test_bounce_budget))

@@ -193,6 +193,64 @@ static void test_read_write_flush_getid(void **state)
 	assert_int_equal(status(f), 0);
 }
 
+/*
+ * Regression (issue 9): a reset did not wait for requests in flight, so a
+ * stale completion could write into guest pages the driver had reused.
+ * 5 reads of 128 KiB in flight, reset at a varying moment, then the driver
+ * wipes its pages: nothing may write to them or to the used ring after the
+ * reset returned.  And the device works again after re-initialisation.
+ */
+static void test_reset_quiesces(void **state)
+{
+	struct fixture *f = *state;
+	enum { N = 5, LEN = 128 << 10, BUF = 0x100000 };
+	uint8_t *zero = calloc(1, N * LEN);
+
+	assert_int_equal(make_device(f, ""), 0);
+	for (int round = 0; round < 40; round++) {
+		driver_init(f, F_VERSION_1);
+		queue_setup(f);
+		for (int i = 0; i < N; i++) {	/* chain i: descs 3i..3i+2 */
+			uint64_t h = DATA + 16 * i, st = DATA + 0x800 + i;
+			uint32_t type = 0;
+			uint64_t sector = (uint64_t)i * (LEN / 512);
+			memset(f->ram + h, 0, 16);
+			memcpy(f->ram + h, &type, 4);
+			memcpy(f->ram + h + 8, &sector, 8);
+			put_desc(f, DESC, 3 * i, h, 16, 1, 3 * i + 1);
+			put_desc(f, DESC, 3 * i + 1, BUF + (uint64_t)i * LEN, LEN, 1 | 2, 3 * i + 2);
+			put_desc(f, DESC, 3 * i + 2, st, 1, 2, 0);
+			uint16_t head = 3 * i;
+			memcpy(f->ram + AVAIL + 4 + 2 * (f->avail_idx % QSZ), &head, 2);
+			f->avail_idx++;
+		}
+		__atomic_store_n((uint16_t *)(f->ram + AVAIL + 2), f->avail_idx, __ATOMIC_RELEASE);
+		w(f, 0x3000, 2, 0);			/* kick */
+		usleep(round * 10);			/* reset at a varying point */
+		w(f, 0x14, 1, 0);			/* reset ... */
+		assert_int_equal(r(f, 0x14, 1), 0);	/* ... acknowledged */
+		memset(f->ram + BUF, 0, N * LEN);	/* the driver reuses its pages */
+		memset(f->ram + DATA + 0x800, 0xee, N);
+		memset(f->ram + USED, 0, 4 + 8 * QSZ);
+		usleep(5000);
+		assert_memory_equal(f->ram + BUF, zero, N * LEN);
+		for (int i = 0; i < N; i++)
+			assert_int_equal(f->ram[DATA + 0x800 + i], 0xee);
+		assert_int_equal(used_idx(f), 0);
+		f->avail_idx = 0;
+		memset(f->ram + AVAIL, 0, 4 + 2 * QSZ);
+	}
+	/* still a working disk */
+	driver_init(f, F_VERSION_1);
+	queue_setup(f);
+	hdr(f, 0, 9);
+	chain3(f, 512, true);
+	assert_true(post_and_wait(f, 0));
+	assert_int_equal(status(f), 0);
+	assert_int_equal(f->ram[DATA + 0x100 + 7], 9);
+	free(zero);
+}
+
 static void test_bad_requests_fail_alone(void **state)
 {
 	struct fixture *f = *state;
@@ -329,6 +387,7 @@ static void test_bad_options(void **state)
 
 TEST_MAIN(NULL, NULL,
 	  TEST_FIX(test_read_write_flush_getid), TEST_FIX(test_bad_requests_fail_alone),
+	  TEST_FIX(test_reset_quiesces),
 	  TEST_FIX(test_readonly_refuses_writes), TEST_FIX(test_malformed_chains_flag_the_device),
 	  TEST_FIX(test_buffers_outside_ram), TEST_FIX(test_queue_frozen_after_driver_ok),
 	  TEST_FIX(test_negotiation_and_odd_accesses), TEST_FIX(test_bad_options))
