@@ -224,13 +224,24 @@ static const vcpu_exit_fn vcpu_exit_handlers[VCPU_NR_EXITS] = {
 	[KVM_EXIT_SYSTEM_EVENT]	  = exit_system_event,
 };
 
+/*
+ * Replay the writes KVM queued in the coalesced ring, in order, before the
+ * caller handles anything later.  The fast path (nothing queued) takes no
+ * lock, but "nothing queued" is not enough: another thread may have popped
+ * the last entry and not replayed it yet, and this caller's later access
+ * must not overtake it.  So a drainer announces itself (draining, set
+ * before its first pop, seq_cst) and a caller that finds the ring empty
+ * still waits on the lock while anyone is draining.
+ */
 void vm_drain_coalesced(struct vm *vm)
 {
 	struct kvm_coalesced_mmio e;
 
-	if (!vmm_coalesced_pending(&vm->vmm))
+	if (!vmm_coalesced_pending(&vm->vmm) &&
+	    !__atomic_load_n(&vm->draining, __ATOMIC_SEQ_CST))
 		return;
 	lock(&vm->drain_lock, LOCK_DRAIN);
+	__atomic_store_n(&vm->draining, 1, __ATOMIC_SEQ_CST);
 	while (vmm_coalesced_pop(&vm->vmm, &e)) {
 		uint64_t val = 0;
 		unsigned len = e.len <= 8 ? e.len : 8;
@@ -238,6 +249,7 @@ void vm_drain_coalesced(struct vm *vm)
 		memcpy(&val, e.data, len);
 		iobus_access(e.pio ? &vm->pio : &vm->mmio, true, e.phys_addr, len, &val);
 	}
+	__atomic_store_n(&vm->draining, 0, __ATOMIC_SEQ_CST);
 	unlock(&vm->drain_lock, LOCK_DRAIN);
 }
 

@@ -37,6 +37,7 @@ struct vm {
 	struct pci_bus *pci;		/* bus 0, once the PCI host bridge made it */
 
 	pthread_mutex_t drain_lock;	/* one consumer of the coalesced ring */
+	int draining;			/* a consumer is replaying (vcpu.c) */
 
 	/* stopping */
 	pthread_mutex_t stop_lock;

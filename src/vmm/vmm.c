@@ -257,7 +257,7 @@ bool vmm_coalesced_pop(struct vmm *vmm, struct kvm_coalesced_mmio *out)
 	if (first == last || first >= vmm->ring_max)
 		return false;
 	*out = r->coalesced_mmio[first];
-	__atomic_store_n(&r->first, (first + 1) % vmm->ring_max, __ATOMIC_RELEASE);
+	__atomic_store_n(&r->first, (first + 1) % vmm->ring_max, __ATOMIC_SEQ_CST);
 	return true;
 }
 

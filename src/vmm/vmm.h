@@ -111,7 +111,7 @@ bool vmm_coalesced_pop(struct vmm *vmm, struct kvm_coalesced_mmio *out);
 static inline bool vmm_coalesced_pending(const struct vmm *vmm)
 {
 	const struct kvm_coalesced_mmio_ring *r = vmm->ring;
-	return r && __atomic_load_n(&r->first, __ATOMIC_ACQUIRE) !=
+	return r && __atomic_load_n(&r->first, __ATOMIC_SEQ_CST) !=
 		    __atomic_load_n(&r->last, __ATOMIC_ACQUIRE);
 }
 

@@ -6,6 +6,8 @@
 #include "unit.h"
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <unistd.h>
 #include "iobus.h"
 #include "vcpu.h"
 #define HYVE_VM_CORE		/* a test of the VM core: it may look inside */
@@ -316,6 +318,54 @@ static void test_system_events(void **state)
 	assert_int_equal(f->vm->stop, VM_RESET);
 }
 
+struct slow { volatile int in_handler, applied; };
+
+static int slow_dev(void *arg, bool write, uint64_t off, unsigned size, uint64_t *val)
+{
+	struct slow *s = arg;
+
+	s->in_handler = 1;
+	usleep(50000);
+	s->applied = 1;
+	return 0;
+}
+
+static void *drainer(void *arg)
+{
+	vm_drain_coalesced(arg);
+	return NULL;
+}
+
+/*
+ * Regression (issue 9): the empty-ring check outside the drain lock let a
+ * vCPU go on while another one had popped an earlier write but not yet
+ * replayed it.  A drain that finds the ring empty must still wait for it.
+ */
+static void test_drain_waits_for_replay_in_progress(void **state)
+{
+	struct fixture *f = *state;
+	struct slow s = { 0 };
+	struct kvm_coalesced_mmio_ring *ring = aligned_alloc(4096, 4096);
+	pthread_t th;
+
+	memset(ring, 0, 4096);
+	assert_int_equal(iobus_register(&f->vm->pio, "slow", 0x600, 1, IO_WRITE, slow_dev, &s), 0);
+	f->vm->vmm.ring = ring;
+	f->vm->vmm.ring_max = (4096 - sizeof(*ring)) / sizeof(ring->coalesced_mmio[0]);
+	ring->coalesced_mmio[0] = (struct kvm_coalesced_mmio){ .phys_addr = 0x600, .len = 1,
+							       .pio = 1, .data = { 0x42 } };
+	ring->last = 1;
+	assert_int_equal(pthread_create(&th, NULL, drainer, f->vm), 0);
+	while (!s.in_handler)
+		usleep(100);
+	/* the ring is empty now, but the write is not applied yet */
+	vm_drain_coalesced(f->vm);
+	assert_int_equal(s.applied, 1);
+	pthread_join(th, NULL);
+	f->vm->vmm.ring = NULL;
+	free(ring);
+}
+
 
 TEST_MAIN(NULL, NULL,
 	  TEST_FIX(test_out_widths), TEST_FIX(test_in_widths),
@@ -327,4 +377,5 @@ TEST_MAIN(NULL, NULL,
 	  TEST_FIX(test_mmio_unclaimed_and_strict), TEST_FIX(test_mmio_bad_length),
 	  TEST_FIX(test_reason_table), TEST_FIX(test_triple_fault), TEST_FIX(test_internal_error),
 	  TEST_FIX(test_unknown_reasons), TEST_FIX(test_unhandled_known_reason),
-	  TEST_FIX(test_system_events))
+	  TEST_FIX(test_system_events),
+	  TEST_FIX(test_drain_waits_for_replay_in_progress))
