@@ -323,7 +323,9 @@ int vmm_alloc_gsi(struct vmm *vmm, uint32_t *gsi)
 	int r = 0;
 
 	lock(&vmm->route_lock, LOCK_VMM_ROUTES);
-	if (!vmm->routes || vmm->next_msi_gsi >= VMM_MSI_GSI_BASE + VMM_MAX_MSI)
+	if (!vmm->routes)
+		r = err_set(-ENODEV, "no interrupt controller for MSI (a --raw guest has none)");
+	else if (vmm->next_msi_gsi >= VMM_MSI_GSI_BASE + VMM_MAX_MSI)
 		r = err_set(-ENOSPC, "no free interrupt routes (%u in use)", VMM_MAX_MSI);
 	else
 		*gsi = vmm->next_msi_gsi++;
