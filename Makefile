@@ -44,11 +44,13 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/unit/%)
 
 GUEST_SRCS := $(sort $(wildcard tests/guests/*.S))
 GUEST_BINS := $(GUEST_SRCS:tests/guests/%.S=build/guests/%.bin)
+PVH_GUEST_SRCS := $(sort $(wildcard tests/guests/pvh/*.S))
+PVH_GUESTS := $(PVH_GUEST_SRCS:tests/guests/pvh/%.S=build/guests/%.elf)
 
 BENCH_SRCS := $(sort $(wildcard bench/*.c))
 BENCH_BINS := $(BENCH_SRCS:bench/%.c=build/bench/%)
 
-all: $(O)/hyve $(UNIT_BINS) $(GUEST_BINS) $(BENCH_BINS)
+all: $(O)/hyve $(UNIT_BINS) $(GUEST_BINS) $(PVH_GUESTS) $(BENCH_BINS)
 
 $(O)/hyve: $(OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -75,6 +77,14 @@ build/guests/%.bin: tests/guests/%.S tests/guests/guest.ld $(wildcard tests/gues
 	$(CC) -c -nostdlib -m32 -o build/guests/$*.o $<
 	ld -m elf_i386 -T tests/guests/guest.ld -o build/guests/$*.elf build/guests/$*.o
 	objcopy -O binary build/guests/$*.elf $@
+
+# PVH test guests (tests/guests/pvh/): ELF64 files with the PVH entry note,
+# 32-bit code, booted with --kernel: they get the in-kernel irqchip, ACPI
+# and PCI like a Linux kernel would (the hostile-guest suite).
+build/guests/%.elf: tests/guests/pvh/%.S tests/guests/pvh/pvh.ld
+	@mkdir -p $(dir $@)
+	$(CC) -c -nostdlib -o build/guests/$*.o $<
+	ld -m elf_x86_64 -T tests/guests/pvh/pvh.ld -o $@ build/guests/$*.o
 
 # Benchmarks' helper programs (a raw KVM loop, ...): plain, static.
 build/bench/%: bench/%.c

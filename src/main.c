@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 #include "api/api.h"
@@ -515,6 +516,9 @@ static void print_boot_stats(struct vm *vm, uint64_t t0, uint64_t out, uint64_t 
 			(unsigned long long)ks->decompress_us, (unsigned long long)ks->cache_write_us,
 			(unsigned long long)ks->place_us, ks->kaslr ? "on" : "off",
 			(unsigned long long)ks->kaslr_delta);
+	struct rusage ru;
+	if (getrusage(RUSAGE_SELF, &ru) == 0)	/* guest pages touched count too */
+		fprintf(stderr, "stats: memory max_rss_kib=%ld\n", ru.ru_maxrss);
 }
 
 /* The guest image, open on the host until it is placed in guest RAM. */

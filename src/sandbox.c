@@ -44,6 +44,8 @@ static const int sb_common[] = {
 	SCMP_SYS(exit),			/* a thread ends */
 	SCMP_SYS(exit_group),		/* the process ends */
 	SCMP_SYS(clock_gettime),	/* when the vDSO falls back to a syscall */
+	SCMP_SYS(gettimeofday),
+	SCMP_SYS(time),			/* the RTC reads the host clock */
 	SCMP_SYS(clock_nanosleep),	/* short waits (usleep) */
 	SCMP_SYS(nanosleep),
 	SCMP_SYS(sched_yield),		/* iobus writer waiting for readers */
@@ -78,6 +80,7 @@ static const int sb_main[] = {
 	SCMP_SYS(io_uring_enter),	/* teardown waits for requests in flight */
 	SCMP_SYS(fstat),		/* stdio's first write to a stream */
 	SCMP_SYS(newfstatat),
+	SCMP_SYS(getrusage),		/* --stats: peak memory */
 };
 
 /* ioctl request numbers per kind. */

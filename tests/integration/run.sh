@@ -384,4 +384,254 @@ if t_begin "piped input is delivered at once, not at EOF (pipe held open 15 s, e
 	t_end
 fi
 
+# ---- hostile guests (issue 9): tests/guests/pvh/hostile.S --------------------
+# A PVH guest, so it gets what a Linux kernel gets (in-kernel irqchip, ACPI,
+# PCI with a virtio-blk disk and virtio-rng).  Each scenario attacks, then a
+# good virtio-blk request must still work ("good request ok", "alive"), and
+# hyve's peak RSS (--stats) may exceed the base run's by little.
+
+H="$G/hostile.elf"
+HIMG="$TMPD/hostile.img"
+HV_TIMEOUT_SAVED=$HV_TIMEOUT
+BASE_RSS=""
+ulimit -c 0 2>/dev/null		# SIGSYS tests: no core files
+
+mk_hostile_img() {
+	dd if=/dev/zero of="$HIMG" bs=512 count=2048 2>/dev/null
+	printf 'HYVEDISK' | dd of="$HIMG" bs=1 seek=512 conv=notrunc 2>/dev/null
+}
+
+# hostile SCENARIO [ARGS...]: run the guest; RSS = hyve's peak RSS in KiB.
+hostile() {
+	_sc=$1
+	shift
+	mk_hostile_img
+	HV_TIMEOUT=600
+	hv run --kernel "$H" --memory 64M --cmdline "$_sc" --disk "path=$HIMG" \
+		--device virtio-rng --stats "$@"
+	HV_TIMEOUT=$HV_TIMEOUT_SAVED
+	RSS=$(sed -n 's/^stats: memory .*max_rss_kib=\([0-9]*\).*/\1/p' "$ERR")
+}
+
+want_alive() {
+	want_status 0
+	want_out_has '^good request ok$' "'good request ok' (the device works)"
+	want_out_has '^alive$' "'alive': a good request after the attack"
+	want_out_has_not 'FAILED|ACCEPTED|WRITE AFTER RESET'
+}
+
+want_out_has_not() {
+	grep -Eq -- "$1" "$OUT" || return 0
+	diag "stdout: a line matches /$1/"
+	diag_file "stdout" "$OUT"
+	return 1
+}
+
+# want_rss_within KIB: peak RSS at most KIB above the base run's
+want_rss_within() {
+	if [ -z "$RSS" ] || [ -z "$BASE_RSS" ]; then
+		diag "no 'stats: memory ... max_rss_kib=' line (or no base run)"
+		return 1
+	fi
+	echo "# peak RSS $RSS KiB, base $BASE_RSS KiB: +$((RSS - BASE_RSS)) KiB (budget +$1 KiB)"
+	[ $((RSS - BASE_RSS)) -lt "$1" ] && return 0
+	diag "hyve's peak RSS grew by $((RSS - BASE_RSS)) KiB over the base run (budget $1 KiB)"
+	return 1
+}
+
+# want_count N EREGEX: exactly N stdout lines match
+want_count() {
+	_c=$(grep -Ec -- "$2" "$OUT")
+	[ "$_c" = "$1" ] && return 0
+	diag "stdout: expected $1 lines matching /$2/, got $_c"
+	diag_file "stdout" "$OUT"
+	return 1
+}
+
+if t_begin "hostile base: PVH guest, virtio-blk + virtio-rng, one good request (the memory baseline)"; then
+	hostile b
+	want_alive
+	BASE_RSS=$RSS
+	[ -n "$RSS" ] || diag "no max_rss_kib in --stats"
+	t_end
+fi
+
+if t_begin "hostile: 100,000 memory-decode toggles keep hyve's RSS growth under 1 MiB (bus snapshots reclaimed)"; then
+	hostile d
+	want_alive
+	want_out_has '^100000 decode toggles$'
+	want_rss_within 1024
+	t_end
+fi
+
+if t_begin "hostile: random config writes on 32 slots, BAR 4 onto RAM/BAR 1/other device/LAPIC/IOAPIC/ECAM/0"; then
+	hostile p
+	want_alive
+	want_out_has '^config storm done$'
+	want_out_has '^ram intact$' "RAM under a BAR still RAM"
+	want_out_has '^lapic ok$' "the LAPIC still answers"
+	want_out_has '^ecam ok$' "ECAM still answers"
+	want_rss_within 4096
+	t_end
+fi
+
+if t_begin "hostile: MSI-X enable/mask storm, random table/PBA writes, garbage vectors and addresses"; then
+	hostile m
+	want_alive
+	want_out_has '^msix storm done$'
+	want_rss_within 4096
+	t_end
+fi
+
+if t_begin "hostile: rings in MMIO/outside RAM, bad sizes, bad buffers, loops, notify storm, resets under I/O"; then
+	hostile q
+	want_alive
+	want_count 6 '^bad queue refused$'
+	want_count 4 '^bad buffer handled$'
+	want_out_has '^descriptor loop handled$'
+	want_out_has '^notify storm done$'
+	want_out_has '^20 resets under I/O quiesced$' "no write to guest memory after a reset"
+	want_rss_within 4096
+	t_end
+fi
+
+if t_begin "hostile: IN/OUT of every width on all 65,536 ports"; then
+	hostile o
+	want_alive
+	want_out_has '^in storm done$'
+	want_out_has '^out 0 storm done$'
+	want_out_has '^out pattern storm done$'
+	want_rss_within 4096
+	t_end
+fi
+
+# ---- a running hyve: sandbox, signals, credentials (issue 9) ----------------
+
+# start_waiting ARGS...: hyve run ARGS with the 'w' scenario in the
+# background (console to a file); BG = its pid once it printed "waiting".
+start_waiting() {
+	mk_hostile_img
+	rm -f "$TMPD/con"
+	"$HYVE" run --kernel "$H" --memory 64M --cmdline w --disk "path=$HIMG" \
+		--device virtio-rng --console "file=$TMPD/con" "$@" \
+		</dev/null >"$OUT" 2>"$ERR" &
+	BG=$!
+	_i=0
+	while [ $_i -lt 300 ] && ! grep -q '^waiting$' "$TMPD/con" 2>/dev/null; do
+		kill -0 "$BG" 2>/dev/null || break
+		sleep 1
+		_i=$((_i + 1))
+	done
+	grep -q '^waiting$' "$TMPD/con" 2>/dev/null && return 0
+	diag "the guest never printed 'waiting'"
+	kill -KILL "$BG" 2>/dev/null
+	wait "$BG" 2>/dev/null
+	return 1
+}
+
+# stop_bg SIG: send SIG, STATUS = hyve's exit status
+stop_bg() {
+	kill -"$1" "$BG"
+	_i=0
+	while [ $_i -lt 60 ] && kill -0 "$BG" 2>/dev/null; do
+		sleep 1
+		_i=$((_i + 1))
+	done
+	kill -0 "$BG" 2>/dev/null && { diag "hyve still running 60 s after SIG$1"; kill -KILL "$BG"; }
+	wait "$BG"
+	STATUS=$?
+}
+
+if t_begin "seccomp: every thread of a running hyve (main, vCPU, two virtio workers) shows Seccomp: 2"; then
+	HV_CMD="hyve run --kernel hostile.elf --cmdline w --disk ... --device virtio-rng"
+	if start_waiting; then
+		_n=0
+		_bad=0
+		for _s in /proc/"$BG"/task/*/status; do
+			_n=$((_n + 1))
+			grep -Eq '^Seccomp:[[:space:]]+2$' "$_s" || {
+				_bad=$((_bad + 1))
+				diag "$(grep -E '^(Name|Seccomp)' "$_s" | tr '\n' ' ') ($_s)"
+			}
+		done
+		echo "# $_n threads"
+		[ "$_n" -ge 4 ] || diag "expected at least 4 threads, found $_n"
+		[ "$_bad" = 0 ] || diag "$_bad thread(s) without a seccomp filter"
+		grep -Eq '^NoNewPrivs:[[:space:]]+1$' /proc/"$BG"/status || diag "NoNewPrivs is not 1"
+		stop_bg TERM
+		want_status 1
+	fi
+	t_end
+fi
+
+for _sig in TERM HUP INT; do
+	if t_begin "SIG$_sig to a VM with a virtio disk: clean stop (status 1, one message)"; then
+		HV_CMD="hyve run --kernel hostile.elf --cmdline w --disk ...; kill -$_sig"
+		if start_waiting; then
+			stop_bg "$_sig"
+			want_status 1
+			want_err_line "hyve: terminated by signal $_sig"
+		fi
+		t_end
+	fi
+done
+
+for _kind in main vcpu worker; do
+	if t_begin "seccomp: a forbidden system call on the $_kind thread kills hyve (SIGSYS)"; then
+		mk_hostile_img
+		HV_CMD="HYVE_SECCOMP_SELFTEST=$_kind hyve run --kernel hostile.elf ..."
+		HV_T0=$(date +%s)
+		HYVE_SECCOMP_SELFTEST=$_kind timeout -k 5 "$HV_TIMEOUT" "$HYVE" run --kernel "$H" \
+			--memory 64M --cmdline b --disk "path=$HIMG" --device virtio-rng \
+			</dev/null >"$OUT" 2>"$ERR"
+		STATUS=$?
+		want_status 159
+		t_end
+	fi
+done
+
+if t_begin "seccomp: --seccomp=log lets the forbidden call through (the kernel logs it)"; then
+	mk_hostile_img
+	HV_CMD="HYVE_SECCOMP_SELFTEST=vcpu hyve run --seccomp=log ..."
+	HV_T0=$(date +%s)
+	HYVE_SECCOMP_SELFTEST=vcpu timeout -k 5 "$HV_TIMEOUT" "$HYVE" run --seccomp=log \
+		--kernel "$H" --memory 64M --cmdline b --disk "path=$HIMG" </dev/null >"$OUT" 2>"$ERR"
+	STATUS=$?
+	want_alive
+	t_end
+fi
+
+if t_begin "a missing disk after the VM exists: one clear error, status 1 (ASan-clean)"; then
+	hv run --kernel "$H" --memory 64M --cmdline b --disk path=/nonexistent/disk.img
+	want_status 1
+	want_err_one_line '/nonexistent/disk.img'
+	t_end
+fi
+
+if t_begin "--user 65534:65534 --chroot DIR: the guest runs, /proc shows the dropped credentials"; then
+	if [ "$(id -u)" != 0 ]; then
+		echo "# not root: --user/--chroot cannot be tried"
+		T_NUM=$((T_NUM + 1)); T_SKIPPED=$((T_SKIPPED + 1))
+		echo "ok $T_NUM - --user/--chroot # SKIP not root"
+	else
+		mkdir -p "$TMPD/jail"
+		HV_CMD="hyve run --user 65534:65534 --chroot $TMPD/jail ..."
+		if start_waiting --user 65534:65534 --chroot "$TMPD/jail"; then
+			grep -Eq '^Uid:[[:space:]]+65534[[:space:]]+65534[[:space:]]+65534[[:space:]]+65534$' \
+				/proc/"$BG"/status || diag "Uid: $(grep '^Uid:' /proc/"$BG"/status)"
+			grep -Eq '^Gid:[[:space:]]+65534[[:space:]]+65534[[:space:]]+65534[[:space:]]+65534$' \
+				/proc/"$BG"/status || diag "Gid: $(grep '^Gid:' /proc/"$BG"/status)"
+			grep -Eq '^Groups:[[:space:]]*$' /proc/"$BG"/status || diag "$(grep '^Groups:' /proc/"$BG"/status)"
+			for _s in /proc/"$BG"/task/*/status; do
+				grep -Eq '^Uid:[[:space:]]+65534' "$_s" || diag "a thread kept its uid: $_s"
+			done
+			[ "$(readlink /proc/"$BG"/root)" = "$TMPD/jail" ] ||
+				diag "root is $(readlink /proc/"$BG"/root), not $TMPD/jail"
+			stop_bg TERM
+			want_status 1
+		fi
+		t_end
+	fi
+fi
+
 t_done
