@@ -208,8 +208,9 @@ else
 	for d in "PVH boot" "PVH dmesg" "PVH ACPI"; do n=$((n + 1)); echo "ok $n - $d # SKIP no vmlinux in the kit"; done
 fi
 
-# 12-17. virtio: PCI, two disks (one read-only), an ext4 file written and
-# read back on the host side, /dev/hwrng, all under --strict-io
+# 12-19. virtio: PCI, two disks (one read-only), an ext4 file written and
+# read back on the host side, /dev/hwrng, all under --strict-io; durability;
+# the same disk under --user/--chroot
 D=$HERE/disks
 DEBUGFS=$HERE/debugfs
 E2FSCK=$HERE/e2fsck
@@ -254,6 +255,33 @@ if [ -f "$D/a.img" ] && [ -x "$DEBUGFS" ] && [ -x "$E2FSCK" ]; then
 	got=$("$DEBUGFS" -R "cat /new.txt" "$D/a.img" 2>/dev/null)
 	check "durability: data the guest flushed survives kill -9 of hyve" \
 		"$([ -n "$w" ] && [ "$got" = "$w" ] && echo 0 || echo 1)" "$out"
+	# --user / --chroot (issue 9): the disk test with hyve's privileges
+	# dropped once everything is open; /proc shows it while the guest runs
+	mkdir -p "$T/jail"
+	out=$T/jail.out
+	: >"$out"
+	"$HYVE" run $HYVE_ARGS --kernel "$KERNEL" --initrd "$INITRD" --disk path="$D/a.img" \
+		--user 65534:65534 --chroot "$T/jail" \
+		--cmdline "console=ttyS0 quiet hyve.hold=20 hyve.run=hyve-disktest" \
+		>"$out" 2>&1 </dev/null &
+	pid=$!
+	wait_for "$out" 'disk: wrote=.* flushed' 120
+	creds=$(grep -E '^(Uid|Gid|Groups|NoNewPrivs|Seccomp):' /proc/$pid/status 2>/dev/null | tr -s ' \t' ' ' | tr '\n' ';')
+	root=$(readlink /proc/$pid/root 2>/dev/null)
+	allsc=$(cat /proc/$pid/task/*/status 2>/dev/null | grep -c '^Seccomp:[[:space:]]*2$')
+	nthr=$(ls /proc/$pid/task 2>/dev/null | wc -l)
+	echo "# jail: $creds root=$root threads=$nthr filtered=$allsc"
+	i=0
+	while kill -0 $pid 2>/dev/null && [ $i -lt 120 ]; do sleep 1; i=$((i + 1)); done
+	kill -9 $pid 2>/dev/null
+	wait $pid
+	st=$?
+	check "--user 65534:65534 --chroot: Linux boots, mounts and writes the disk, powers off (status 0)" \
+		"$([ $st = 0 ] && tr -d '\r' <"$out" | grep -q 'disk: read=hello from the host' && echo 0 || echo 1)" "$out"
+	check "--user/--chroot: /proc shows uid/gid 65534, no groups, NoNewPrivs, the chroot, every thread filtered" \
+		"$(echo "$creds" | grep -q 'Uid: 65534 65534 65534 65534;Gid: 65534 65534 65534 65534;' &&
+		   echo "$creds" | grep -q 'Groups: ;' && echo "$creds" | grep -q 'NoNewPrivs: 1;' &&
+		   [ "$root" = "$T/jail" ] && [ "$nthr" -ge 3 ] && [ "$allsc" = "$nthr" ] && echo 0 || echo 1)" "$out"
 else
 	# the same names as above: a missing image or tool is a failure, not a skip
 	for d in "virtio devices are on the PCI bus (3 virtio functions), status 0 under --strict-io" \
@@ -261,7 +289,9 @@ else
 		"virtio-blk: the guest mounts the ext4 disk and reads the host's file" \
 		"virtio-blk: the file the guest wrote and synced is in the image (host reads it back)" \
 		"virtio-blk: a read-only disk refuses writes" "virtio-rng: /dev/hwrng gives bytes" \
-		"durability: data the guest flushed survives kill -9 of hyve"; do
+		"durability: data the guest flushed survives kill -9 of hyve" \
+		"--user 65534:65534 --chroot: Linux boots, mounts and writes the disk, powers off (status 0)" \
+		"--user/--chroot: /proc shows uid/gid 65534, no groups, NoNewPrivs, the chroot, every thread filtered"; do
 		not_ok "$d (no disk images or no debugfs/e2fsck: $D)" "$T/disks.log"
 	done
 fi
