@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include "backend/blk.h"
 #include "err.h"
@@ -20,6 +21,7 @@ struct blk {
 	int efd;		/* completion eventfd, -1 in sync mode */
 	uint64_t size;
 	bool readonly, direct, uring;
+	bool restricted;	/* the ring only takes hyve's opcodes */
 	struct io_uring ring;
 	unsigned inflight;	/* submitted to the ring, not yet reaped */
 	unsigned queued;	/* SQEs prepared since the last kick */
@@ -40,6 +42,49 @@ static int blk_lock(struct blk *b, const char *path)
 	if (errno == EAGAIN || errno == EACCES)
 		return err_set(-EBUSY, "%s: in use by another process (image is locked)", path);
 	return err_set(-errno, "%s: cannot lock: %s", path, strerror(errno));
+}
+
+/*
+ * The ring starts disabled, so that what it may do can be restricted
+ * before its first request (kernel >= 5.10; older kernels: unrestricted).
+ */
+static int blk_ring_init(struct blk *b)
+{
+	if (io_uring_queue_init(BLK_QUEUE_DEPTH, &b->ring, IORING_SETUP_R_DISABLED) == 0) {
+		b->restricted = true;
+		return 0;
+	}
+	return io_uring_queue_init(BLK_QUEUE_DEPTH, &b->ring, 0);
+}
+
+/*
+ * seccomp cannot see io_uring operations, so the ring itself is limited to
+ * what hyve queues: readv, writev, fsync, fallocate, with IO_DRAIN as the
+ * only flag, and no more registrations (docs/security.md).
+ */
+static int blk_ring_restrict(struct blk *b)
+{
+	struct io_uring_restriction res[] = {
+		{ .opcode = IORING_RESTRICTION_SQE_OP, .sqe_op = IORING_OP_READV },
+		{ .opcode = IORING_RESTRICTION_SQE_OP, .sqe_op = IORING_OP_WRITEV },
+		{ .opcode = IORING_RESTRICTION_SQE_OP, .sqe_op = IORING_OP_FSYNC },
+		{ .opcode = IORING_RESTRICTION_SQE_OP, .sqe_op = IORING_OP_FALLOCATE },
+		{ .opcode = IORING_RESTRICTION_SQE_FLAGS_ALLOWED, .sqe_flags = IOSQE_IO_DRAIN },
+	};
+
+	/* (Debian's static liburing lacks the wrappers: the syscall itself) */
+	if (!b->restricted)
+		return 0;
+	if (syscall(__NR_io_uring_register, b->ring.ring_fd, IORING_REGISTER_RESTRICTIONS,
+		    res, sizeof(res) / sizeof(res[0])) < 0)
+		b->restricted = false;	/* still usable, unrestricted */
+	return syscall(__NR_io_uring_register, b->ring.ring_fd, IORING_REGISTER_ENABLE_RINGS,
+		       NULL, 0) < 0 ? -1 : 0;
+}
+
+bool blk_restricted(const struct blk *b)
+{
+	return b->uring && b->restricted;
 }
 
 int blk_open(struct blk **out, const struct blk_opts *o)
@@ -76,9 +121,10 @@ int blk_open(struct blk **out, const struct blk_opts *o)
 	b->size = st.st_size;
 	if ((r = blk_lock(b, o->path)) < 0)
 		goto fail;
-	if (!o->sync_only && io_uring_queue_init(BLK_QUEUE_DEPTH, &b->ring, 0) == 0) {
+	if (!o->sync_only && blk_ring_init(b) == 0) {
 		b->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (b->efd >= 0 && io_uring_register_eventfd(&b->ring, b->efd) == 0) {
+		if (b->efd >= 0 && io_uring_register_eventfd(&b->ring, b->efd) == 0 &&
+		    blk_ring_restrict(b) == 0) {
 			b->uring = true;
 		} else {
 			close_if_open(b->efd);

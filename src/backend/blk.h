@@ -75,6 +75,8 @@ int blk_reap(struct blk *b);
  * every done() (a device reset: no I/O may touch guest memory after it).
  */
 void blk_drain(struct blk *b);
+/* The io_uring ring is limited to readv/writev/fsync/fallocate. */
+bool blk_restricted(const struct blk *b);
 /* The most bounce-buffer bytes ever allocated at once (tests, budget). */
 size_t blk_bounce_peak(const struct blk *b);
 

@@ -77,6 +77,8 @@ static void roundtrip(bool sync_only, bool direct)
 
 	assert_int_equal(blk_open(&b, &o), 0);
 	assert_int_equal(blk_size(b), 1 << 20);
+	if (!sync_only && blk_event_fd(b) >= 0)	/* a kernel with restrictions (>= 5.10) */
+		assert_true(blk_restricted(b));
 	for (int i = 0; i < 8192; i++)
 		wbuf[i] = (char)(i * 7);
 	req = (struct blk_req){ .op = BLK_WRITE, .offset = 4096, .iov = w, .iovcnt = 2 };
