@@ -205,8 +205,13 @@ static void fatal_signal(int sig)
 	raise(sig);
 }
 
-/* Block SIGINT, SIGTERM and SIGHUP in this thread (and the threads it
- * starts from now on); the set of the three. */
+/*
+ * SIGINT, SIGTERM and SIGHUP stop the VM cleanly in every configuration:
+ * their default action back (a parent's SIG_IGN, e.g. a background job's
+ * SIGINT, would discard them), blocked before any thread exists so every
+ * thread inherits the mask, and taken by the main loop's signalfd (or
+ * hyve fc's).  One arriving during setup waits there.  Returns the set.
+ */
 static sigset_t block_term_signals(void)
 {
 	sigset_t set;
@@ -216,6 +221,9 @@ static sigset_t block_term_signals(void)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
 	return set;
 }
 
@@ -641,6 +649,7 @@ static int cmd_run(int argc, char **argv, uint64_t t0)
 	status = parse_run(argc, argv, &cfg, &o);
 	if (status)
 		return status < 0 ? 0 : status;
+	block_term_signals();		/* before the first thread exists */
 	if (sandbox_setup(&o.sb) < 0)	/* before anything is opened */
 		return fail(err_msg());
 	o.sandboxed = true;
@@ -662,8 +671,6 @@ static int cmd_run(int argc, char **argv, uint64_t t0)
 		cfg.bios_ram = true;
 	}
 	install_fatal_handlers();
-	if (o.api_sock)		/* the API thread must not take SIGTERM: vm_run reads it */
-		block_term_signals();
 	if (o.api_sock && (api_open(&api, o.api_sock, NULL, false) < 0 || api_start(api) < 0)) {
 		status = fail(err_msg());
 		goto out;
