@@ -45,7 +45,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/unit/%)
 GUEST_SRCS := $(sort $(wildcard tests/guests/*.S))
 GUEST_BINS := $(GUEST_SRCS:tests/guests/%.S=build/guests/%.bin)
 PVH_GUEST_SRCS := $(sort $(wildcard tests/guests/pvh/*.S))
-PVH_GUESTS := $(PVH_GUEST_SRCS:tests/guests/pvh/%.S=build/guests/%.elf)
+PVH_GUESTS := $(PVH_GUEST_SRCS:tests/guests/pvh/%.S=build/guests/%.pvh)
 
 BENCH_SRCS := $(sort $(wildcard bench/*.c))
 BENCH_BINS := $(BENCH_SRCS:bench/%.c=build/bench/%)
@@ -79,12 +79,12 @@ build/guests/%.bin: tests/guests/%.S tests/guests/guest.ld $(wildcard tests/gues
 	objcopy -O binary build/guests/$*.elf $@
 
 # PVH test guests (tests/guests/pvh/): ELF64 files with the PVH entry note,
-# 32-bit code, booted with --kernel: they get the in-kernel irqchip, ACPI
+# 32-bit code (build/guests/NAME.pvh), booted with --kernel: they get the in-kernel irqchip, ACPI
 # and PCI like a Linux kernel would (the hostile-guest suite).
-build/guests/%.elf: tests/guests/pvh/%.S tests/guests/pvh/pvh.ld
+build/guests/%.pvh: tests/guests/pvh/%.S tests/guests/pvh/pvh.ld
 	@mkdir -p $(dir $@)
-	$(CC) -c -nostdlib -o build/guests/$*.o $<
-	ld -m elf_x86_64 -T tests/guests/pvh/pvh.ld -o $@ build/guests/$*.o
+	$(CC) -c -nostdlib -o build/guests/$*.pvh.o $<
+	ld -m elf_x86_64 --no-warn-rwx-segments -T tests/guests/pvh/pvh.ld -o $@ build/guests/$*.pvh.o
 
 # Benchmarks' helper programs (a raw KVM loop, ...): plain, static.
 build/bench/%: bench/%.c

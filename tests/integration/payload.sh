@@ -38,7 +38,7 @@ mkdir -p "$dir/guests" "$dir/tests"
 cp "$HYVE" "$dir/hyve"
 chmod 755 "$dir/hyve"
 cp "$GUESTS"/*.bin "$dir/guests/"
-cp "$GUESTS"/*.elf "$dir/guests/" 2>/dev/null || true	# PVH guests
+cp "$GUESTS"/*.pvh "$dir/guests/" 2>/dev/null || true	# PVH guests
 cp "$here/run.sh" "$here/cli.sh" "$here/lib.sh" "$dir/tests/"
 
 cat >"$dir/run" <<'EOF'

@@ -390,7 +390,7 @@ fi
 # good virtio-blk request must still work ("good request ok", "alive"), and
 # hyve's peak RSS (--stats) may exceed the base run's by little.
 
-H="$G/hostile.elf"
+H="$G/hostile.pvh"
 HIMG="$TMPD/hostile.img"
 HV_TIMEOUT_SAVED=$HV_TIMEOUT
 BASE_RSS=""
@@ -543,7 +543,7 @@ stop_bg() {
 }
 
 if t_begin "seccomp: every thread of a running hyve (main, vCPU, two virtio workers) shows Seccomp: 2"; then
-	HV_CMD="hyve run --kernel hostile.elf --cmdline w --disk ... --device virtio-rng"
+	HV_CMD="hyve run --kernel hostile.pvh --cmdline w --disk ... --device virtio-rng"
 	if start_waiting; then
 		_n=0
 		_bad=0
@@ -566,7 +566,7 @@ fi
 
 for _sig in TERM HUP INT; do
 	if t_begin "SIG$_sig to a VM with a virtio disk: clean stop (status 1, one message)"; then
-		HV_CMD="hyve run --kernel hostile.elf --cmdline w --disk ...; kill -$_sig"
+		HV_CMD="hyve run --kernel hostile.pvh --cmdline w --disk ...; kill -$_sig"
 		if start_waiting; then
 			stop_bg "$_sig"
 			want_status 1
@@ -579,7 +579,7 @@ done
 for _kind in main vcpu worker; do
 	if t_begin "seccomp: a forbidden system call on the $_kind thread kills hyve (SIGSYS)"; then
 		mk_hostile_img
-		HV_CMD="HYVE_SECCOMP_SELFTEST=$_kind hyve run --kernel hostile.elf ..."
+		HV_CMD="HYVE_SECCOMP_SELFTEST=$_kind hyve run --kernel hostile.pvh ..."
 		HV_T0=$(date +%s)
 		HYVE_SECCOMP_SELFTEST=$_kind timeout -k 5 "$HV_TIMEOUT" "$HYVE" run --kernel "$H" \
 			--memory 64M --cmdline b --disk "path=$HIMG" --device virtio-rng \

@@ -3,7 +3,7 @@
  * PCI, virtio) that attacks hyve's guest-facing models, then proves that
  * a good virtio-blk request still works.  Run as
  *
- *	hyve run --kernel hostile.elf --memory 64M --cmdline SCENARIO \
+ *	hyve run --kernel hostile.pvh --memory 64M --cmdline SCENARIO \
  *		--disk path=IMG --device virtio-rng --console none|stdio
  *
  * IMG: sector 1 starts with "HYVEDISK".  The first letter of the command
