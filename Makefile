@@ -98,7 +98,7 @@ FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_CC   ?= clang
 # The VM core without KVM (vm_create_nokvm): what a target needs for a real struct vm.
 FUZZ_VM_SRC := src/vm.c src/mem.c src/vcpu.c src/cpu.c src/iobus.c src/console.c src/dev.c \
-	       src/vmm/vmm.c src/lock.c src/err.c src/util.c
+	       src/vmm/vmm.c src/lock.c src/err.c src/util.c src/sandbox.c
 FUZZ_SRC_fuzz_uart16550 := src/dev/uart16550.c $(FUZZ_VM_SRC)
 FUZZ_SRC_fuzz_virtqueue := src/virtio/virtqueue.c src/mem.c src/err.c
 FUZZ_SRC_fuzz_vblk_parse := src/dev/virtio_blk.c src/virtio/iov.c src/virtio/virtio_pci.c src/virtio/virtqueue.c src/pci/pci.c src/pci/msix.c src/backend/blk.c $(FUZZ_VM_SRC)
@@ -106,12 +106,22 @@ FUZZ_SRC_fuzz_vnet_tx := src/dev/virtio_net_tx.c src/virtio/iov.c
 FUZZ_SRC_fuzz_api := src/api/fc.c src/err.c src/util.c
 FUZZ_SRC_fuzz_kboot := src/boot/decomp.c src/boot/reloc.c src/err.c
 FUZZ_SRC_fuzz_bzimage := src/boot/kernel.c src/boot/bzimage.c src/boot/pvh.c src/boot/e820.c src/boot/decomp.c src/boot/reloc.c src/boot/kcache.c $(FUZZ_VM_SRC)
+# Device and machine targets: a KVM-free VM with the real code (all of it).
+FUZZ_LIB := $(filter-out src/main.c,$(SRCS))
+FUZZ_SRC_fuzz_pci := $(FUZZ_LIB)
+FUZZ_SRC_fuzz_virtio_pci := $(FUZZ_LIB)
+FUZZ_SRC_fuzz_rtc := $(FUZZ_LIB)
+FUZZ_SRC_fuzz_i8042 := $(FUZZ_LIB)
+FUZZ_SRC_fuzz_acpi_pm := $(FUZZ_LIB)
+FUZZ_SRC_fuzz_bvmcons := $(FUZZ_LIB)
+FUZZ_SRC_fuzz_machine := $(FUZZ_LIB)
 .SECONDEXPANSION:
-build/fuzz/%: tests/fuzz/%.c $$(FUZZ_SRC_$$*)
+build/fuzz/%: tests/fuzz/%.c $$(FUZZ_SRC_$$*) $(wildcard tests/fuzz/*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -std=gnu11 -g -O1 -D_GNU_SOURCE -DHYVE_LOCK_DEBUG -Isrc -Wall -Wextra -Werror -Wno-unused-parameter \
-		$(shell pkg-config --cflags lzo2 2>/dev/null) \
-		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $^ -lpthread -luring -ljansson $(COMP_LIBS) -lseccomp
+		$(shell pkg-config --cflags lzo2 2>/dev/null) $(SLIRP_CFLAGS) \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $(sort $(filter %.c,$^)) \
+		-lpthread -luring -ljansson $(COMP_LIBS) -lseccomp -ldl
 fuzz: $(FUZZ_BINS)
 
 # The whole suite: the normal build and the ASan+UBSan build of the same tree.
