@@ -384,6 +384,17 @@ if t_begin "piped input is delivered at once, not at EOF (pipe held open 15 s, e
 	t_end
 fi
 
+# ---- a raw guest with PCI devices (issue 9) ---------------------------------
+
+if t_begin "a raw guest with --device virtio-rng and a --disk runs (no irqchip: MSI-X without routes)"; then
+	dd if=/dev/zero of="$TMPD/raw-disk.img" bs=512 count=8 2>/dev/null
+	hv run --raw "$G/hello_bvm.bin" --device virtio-rng --disk "path=$TMPD/raw-disk.img"
+	want_status 0
+	want_out 'sig ok\nhello from bvmcons\n'
+	want_err_empty
+	t_end
+fi
+
 # ---- hostile guests (issue 9): tests/guests/pvh/hostile.S --------------------
 # A PVH guest, so it gets what a Linux kernel gets (in-kernel irqchip, ACPI,
 # PCI with a virtio-blk disk and virtio-rng).  Each scenario attacks, then a
