@@ -92,9 +92,11 @@ static const unsigned long sb_ioctl_vcpu[] = {
 	KVM_IOEVENTFD,			/* the guest moves a virtio BAR */
 	KVM_REGISTER_COALESCED_MMIO,	/* UART THR coalescing on/off */
 	KVM_UNREGISTER_COALESCED_MMIO,
+	TCSETSF,			/* a crash on this thread restores the tty */
 };
 static const unsigned long sb_ioctl_worker[] = {
 	KVM_IRQ_LINE,			/* INTx of a virtio device */
+	TCSETSF,			/* a crash on this thread restores the tty */
 };
 static const unsigned long sb_ioctl_main[] = {
 	KVM_IRQ_LINE,			/* console input raises the UART IRQ */
