@@ -94,7 +94,7 @@ accepted() {
 	fi
 }
 
-OPTIONS="--raw --memory --cpus --console --strict-io --stats --net"
+OPTIONS="--raw --memory --cpus --console --strict-io --stats --net --seccomp --user --chroot"
 
 # ---- help and version --------------------------------------------------------
 
@@ -409,5 +409,17 @@ if t_begin "hyve links neither libmicrohttpd nor libslirp (nor GnuTLS, GLib); hy
 	done
 	t_end
 fi
+
+# ---- sandbox options (issue 9) ------------------------------------------------
+
+usage_error "--seccomp with an unknown mode" "--seccomp: 'on' is not kill, log or off" -- run --raw "$IMG" --seccomp=on
+usage_error "--user 0 would keep root" "would keep root" -- run --raw "$IMG" --user 0
+usage_error "--user with a zero group" "would keep root" -- run --raw "$IMG" --user 1000:0
+usage_error "--user that is not UID[:GID]" "not UID" -- run --raw "$IMG" --user nobody:x
+usage_error "--chroot without --user" "needs --user|without --user" -- run --raw "$IMG" --chroot /
+usage_error "--chroot to something that is not a directory" "not a directory" -- run --raw "$IMG" --user 1000 --chroot "$IMG"
+usage_error "--on-reboot=restart with --chroot" "restart" -- run --raw "$IMG" --on-reboot=restart --user 1000 --chroot /
+accepted "--seccomp=off is accepted" -- run --raw "$IMG" --seccomp=off
+accepted "--seccomp=log is accepted" -- run --raw "$IMG" --seccomp=log
 
 t_done
