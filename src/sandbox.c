@@ -353,6 +353,9 @@ int sandbox_thread_start(enum sandbox_kind k)
 		pthread_cond_wait(&sb_cond, &sb_lock);
 	filters = sb_filters;
 	pthread_mutex_unlock(&sb_lock);
+	/* no_new_privs is per thread: a worker made before the drop needs it too */
+	if ((sb_cfg.has_user || sb_cfg.chroot_dir) && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return err_set(-errno, "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
 	if (filters) {
 		if ((r = sandbox_install(k, sb_cfg.mode)) < 0)
 			return r;
@@ -373,6 +376,9 @@ int sandbox_thread_start_unfiltered(void)
 	while (!sb_gate_open)
 		pthread_cond_wait(&sb_cond, &sb_lock);
 	pthread_mutex_unlock(&sb_lock);
+	/* no filter, but no_new_privs like every worker (per thread) */
+	if ((sb_cfg.has_user || sb_cfg.chroot_dir) && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return err_set(-errno, "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
 	return 0;
 }
 

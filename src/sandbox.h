@@ -66,7 +66,8 @@ int sandbox_thread_start(enum sandbox_kind k);
 /*
  * A thread whose calls no allowlist covers yet (a virtio-net worker: tap
  * and libslirp's sockets): waits at the gate like a worker, installs no
- * filter.  docs/security.md lists it under the known gaps.  0.
+ * filter (NO_NEW_PRIVS with --user/--chroot all the same).
+ * docs/security.md lists it under the known gaps.  0 or -errno.
  */
 int sandbox_thread_start_unfiltered(void);
 /* The main thread, after starting the vCPUs: filter it, release them. */

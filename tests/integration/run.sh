@@ -635,6 +635,7 @@ if t_begin "--user 65534:65534 --chroot DIR: the guest runs, /proc shows the dro
 			grep -Eq '^Groups:[[:space:]]*$' /proc/"$BG"/status || diag "$(grep '^Groups:' /proc/"$BG"/status)"
 			for _s in /proc/"$BG"/task/*/status; do
 				grep -Eq '^Uid:[[:space:]]+65534' "$_s" || diag "a thread kept its uid: $_s"
+				grep -Eq '^NoNewPrivs:[[:space:]]+1$' "$_s" || diag "a thread without NoNewPrivs: $_s"
 			done
 			[ "$(readlink /proc/"$BG"/root)" = "$TMPD/jail" ] ||
 				diag "root is $(readlink /proc/"$BG"/root), not $TMPD/jail"
