@@ -637,8 +637,9 @@ if t_begin "--user 65534:65534 --chroot DIR: the guest runs, /proc shows the dro
 				grep -Eq '^Uid:[[:space:]]+65534' "$_s" || diag "a thread kept its uid: $_s"
 				grep -Eq '^NoNewPrivs:[[:space:]]+1$' "$_s" || diag "a thread without NoNewPrivs: $_s"
 			done
-			[ "$(readlink /proc/"$BG"/root)" = "$TMPD/jail" ] ||
-				diag "root is $(readlink /proc/"$BG"/root), not $TMPD/jail"
+			_jail=$(cd "$TMPD/jail" && pwd -P)
+			[ "$(readlink /proc/"$BG"/root)" = "$_jail" ] ||
+				diag "root is $(readlink /proc/"$BG"/root), not $_jail"
 			stop_bg TERM
 			want_status 1
 		fi

@@ -281,7 +281,7 @@ if [ -f "$D/a.img" ] && [ -x "$DEBUGFS" ] && [ -x "$E2FSCK" ]; then
 	check "--user/--chroot: /proc shows uid/gid 65534, no groups, NoNewPrivs, the chroot, every thread filtered" \
 		"$(echo "$creds" | grep -q 'Uid: 65534 65534 65534 65534;Gid: 65534 65534 65534 65534;' &&
 		   echo "$creds" | grep -q 'Groups: ;' && echo "$creds" | grep -q 'NoNewPrivs: 1;' &&
-		   [ "$root" = "$T/jail" ] && [ "$nthr" -ge 3 ] && [ "$allsc" = "$nthr" ] && echo 0 || echo 1)" "$out"
+		   [ "$root" = "$(cd "$T/jail" && pwd -P)" ] && [ "$nthr" -ge 3 ] && [ "$allsc" = "$nthr" ] && echo 0 || echo 1)" "$out"
 else
 	# the same names as above: a missing image or tool is a failure, not a skip
 	for d in "virtio devices are on the PCI bus (3 virtio functions), status 0 under --strict-io" \
