@@ -418,7 +418,7 @@ hostile() {
 	shift
 	mk_hostile_img
 	HV_TIMEOUT=600
-	hv run --kernel "$H" --memory 64M --cmdline "$_sc" --disk "path=$HIMG" \
+	hv run --force --kernel "$H" --memory 64M --cmdline "$_sc" --disk "path=$HIMG" \
 		--device virtio-rng --stats "$@"
 	HV_TIMEOUT=$HV_TIMEOUT_SAVED
 	RSS=$(sed -n 's/^stats: memory .*max_rss_kib=\([0-9]*\).*/\1/p' "$ERR")
@@ -523,7 +523,7 @@ fi
 start_waiting() {
 	mk_hostile_img
 	rm -f "$TMPD/con"
-	"$HYVE" run --kernel "$H" --memory 64M --cmdline w --disk "path=$HIMG" \
+	"$HYVE" run --force --kernel "$H" --memory 64M --cmdline w --disk "path=$HIMG" \
 		--device virtio-rng --console "file=$TMPD/con" "$@" \
 		</dev/null >"$OUT" 2>"$ERR" &
 	BG=$!
@@ -592,7 +592,7 @@ for _kind in main vcpu worker; do
 		mk_hostile_img
 		HV_CMD="HYVE_SECCOMP_SELFTEST=$_kind hyve run --kernel hostile.pvh ..."
 		HV_T0=$(date +%s)
-		HYVE_SECCOMP_SELFTEST=$_kind timeout -k 5 "$HV_TIMEOUT" "$HYVE" run --kernel "$H" \
+		HYVE_SECCOMP_SELFTEST=$_kind timeout -k 5 "$HV_TIMEOUT" "$HYVE" run --force --kernel "$H" \
 			--memory 64M --cmdline b --disk "path=$HIMG" --device virtio-rng \
 			</dev/null >"$OUT" 2>"$ERR"
 		STATUS=$?
@@ -606,14 +606,14 @@ if t_begin "seccomp: --seccomp=log lets the forbidden call through (the kernel l
 	HV_CMD="HYVE_SECCOMP_SELFTEST=vcpu hyve run --seccomp=log ..."
 	HV_T0=$(date +%s)
 	HYVE_SECCOMP_SELFTEST=vcpu timeout -k 5 "$HV_TIMEOUT" "$HYVE" run --seccomp=log \
-		--kernel "$H" --memory 64M --cmdline b --disk "path=$HIMG" </dev/null >"$OUT" 2>"$ERR"
+		--force --kernel "$H" --memory 64M --cmdline b --disk "path=$HIMG" </dev/null >"$OUT" 2>"$ERR"
 	STATUS=$?
 	want_alive
 	t_end
 fi
 
 if t_begin "a missing disk after the VM exists: one clear error, status 1 (ASan-clean)"; then
-	hv run --kernel "$H" --memory 64M --cmdline b --disk path=/nonexistent/disk.img
+	hv run --force --kernel "$H" --memory 64M --cmdline b --disk path=/nonexistent/disk.img
 	want_status 1
 	want_err_one_line '/nonexistent/disk.img'
 	t_end
