@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 #include "err.h"
 #include "sandbox.h"
@@ -266,6 +267,13 @@ int sandbox_parse_user(const char *s, struct sandbox_cfg *cfg)
 int sandbox_setup(const struct sandbox_cfg *cfg)
 {
 	struct stat st;
+
+	/*
+	 * glibc reads the time zone (TZ, /etc/localtime) on the first time
+	 * conversion of the process, even for gmtime_r and timegm: the RTC
+	 * does those on a vCPU thread, whose filter has no open.  Do it now.
+	 */
+	tzset();
 
 	if ((cfg->has_user || cfg->chroot_dir) && geteuid() != 0)
 		return err_set(-EPERM, "%s needs root (hyve drops to it after opening its files)",
