@@ -742,22 +742,30 @@ static int fc_to_run(const struct fc_config *fc, struct vm_config *cfg, struct r
 	cfg->irqchip = cfg->bios_ram = true;
 	o->kernel = fc->kernel;
 	o->initrd = fc->initrd;
-	/* the root drive first: it is /dev/vda, as fc_cmdline's root= says */
-	for (int pass = 0; pass < 2; pass++)
-		for (int i = 0; i < fc->ndrives; i++) {
-			const struct fc_drive *d = &fc->drives[i];
+	/* the root drive first: it is /dev/vda, as fc_cmdline's root= says;
+	 * fc_drive_slot() gives the order (a media change finds its disk so) */
+	for (int i = 0; i < fc->ndrives; i++) {
+		const struct fc_drive *d = &fc->drives[i];
+		int slot = fc_drive_slot(fc, i);
 
-			if (d->root != (pass == 0))
-				continue;
-			if (strchr(d->path, ','))
-				return err_set(-EINVAL, "drive %s: hyve cannot attach a path containing ','",
-					       d->id);
-			snprintf(devopts[n], FC_PATH_MAX + 64, "path=%s%s%s%s", d->path,
-				 d->ro ? ",ro" : "", strlen(d->id) <= 20 ? ",serial=" : "",
-				 strlen(d->id) <= 20 ? d->id : "");
-			snprintf(o->dev[o->ndev].type, sizeof(o->dev[0].type), "virtio-blk");
-			o->dev[o->ndev++].opts = devopts[n++];
-		}
+		if (strchr(d->path, ','))
+			return err_set(-EINVAL, "drive %s: hyve cannot attach a path containing ','",
+				       d->id);
+		snprintf(devopts[slot], FC_PATH_MAX + 64, "path=%s%s%s%s", d->path,
+			 d->ro ? ",ro" : "", strlen(d->id) <= 20 ? ",serial=" : "",
+			 strlen(d->id) <= 20 ? d->id : "");
+		snprintf(o->dev[slot].type, sizeof(o->dev[0].type), "virtio-blk");
+		o->dev[slot].opts = devopts[slot];
+	}
+	o->ndev = n = fc->ndrives;
+	for (int i = 0; i < fc->nifaces; i++) {	/* a tap each (Firecracker's only kind) */
+		const struct fc_iface *f = &fc->ifaces[i];
+
+		snprintf(devopts[n], FC_PATH_MAX + 64, "tap=%s%s%s", f->host_dev,
+			 f->mac[0] ? ",mac=" : "", f->mac);
+		snprintf(o->dev[o->ndev].type, sizeof(o->dev[0].type), "virtio-net");
+		o->dev[o->ndev++].opts = devopts[n++];
+	}
 	if (fc->entropy) {
 		snprintf(o->dev[o->ndev].type, sizeof(o->dev[0].type), "virtio-rng");
 		o->dev[o->ndev++].opts = "";
@@ -777,7 +785,7 @@ static int block_signals(void)
 static int cmd_fc(int argc, char **argv, uint64_t t0)
 {
 	const char *sock = "/run/firecracker.socket", *config = NULL, *id = NULL;
-	static char devopts[FC_MAX_DRIVES][FC_PATH_MAX + 64];
+	static char devopts[FC_MAX_DRIVES + FC_MAX_IFACES][FC_PATH_MAX + 64];
 	struct console *con = NULL;
 	struct api *api = NULL;
 	bool no_api = false;

@@ -20,6 +20,7 @@
 #include "api/server.h"
 #include "err.h"
 #include "lock.h"
+#include "pci/pci.h"
 #include "util.h"
 #include "vm.h"
 
@@ -360,6 +361,28 @@ static void do_action(struct api *a, struct fc_reply *r)
 			break;
 		vm_request_stop(a->vm, VM_RESET, NULL);
 		break;
+	case FC_ACT_DRIVE_MEDIUM: {
+		/* a media change: the disk continues on the new file, the guest
+		 * gets a configuration interrupt with the new capacity */
+		const char *id = c->drives[r->drive].id;
+		char *opts;
+
+		if (no_vm(a, r, "The microVM is not running."))
+			break;
+		if (asprintf(&opts, "path=%s", r->path) < 0) {
+			fc_fault(r, "out of memory");
+			break;
+		}
+		if (pci_bus_update(pci_bus_of(a->vm), "virtio-blk", (unsigned)fc_drive_slot(c, r->drive),
+				   opts) < 0) {
+			fc_fault(r, "Cannot change drive %s: %s", id, err_msg());
+		} else {
+			fc_drive_set_path(&a->fc, r->drive, r->path);
+			api_log(a, "drive %s: new medium %s", id, r->path);
+		}
+		free(opts);
+		break;
+	}
 	case FC_ACT_OPEN_LOG:
 		if (c->log_path) {
 			int fd = open_sink(c->log_path, msg, sizeof(msg));

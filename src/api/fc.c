@@ -384,13 +384,19 @@ static int put_drive(struct fc_state *st, const char *path_id, const json_t *b, 
 	return 0;
 }
 
-static int patch_drive(struct fc_state *st, const char *path_id, const json_t *b, struct msg *m)
+/*
+ * PATCH /drives/{id} after boot: a new `path_on_host` is a media change
+ * (FC_ACT_DRIVE_MEDIUM: the caller swaps the disk's file, then records it
+ * with fc_drive_set_path); without one there is nothing to change.
+ */
+static int patch_drive(struct fc_state *st, const char *path_id, const json_t *b,
+		       struct fc_reply *reply, struct msg *m)
 {
 	static const struct field f[] = {
 		{ "drive_id", F_STR, true }, { "path_on_host", F_STR, false },
 		{ "rate_limiter", F_OBJ, false },
 	};
-	const char *id;
+	const char *id, *path;
 	int r, i;
 
 	if ((r = check_fields(b, f, 3, "drive", m)))
@@ -406,9 +412,42 @@ static int patch_drive(struct fc_state *st, const char *path_id, const json_t *b
 		return r;
 	if ((r = no_rate_limiter(b, "rate_limiter", "drive", m)))
 		return r;
-	if (has(b, "path_on_host"))
-		return bad(m, "drive %s: changing `path_on_host` after boot is not implemented by hyve yet", id);
-	return 0;	/* nothing to change */
+	if (!(path = get_str(b, "path_on_host")))
+		return 0;	/* nothing to change */
+	if (!*path || strlen(path) > FC_PATH_MAX)
+		return bad(m, "drive %s: `path_on_host` must be 1 to %d characters", id, FC_PATH_MAX);
+	if ((r = check_file(st, st->cfg.drives[i].ro ? FC_FILE_DRIVE_RO : FC_FILE_DRIVE, path,
+			    "path_on_host", m)))
+		return r;
+	if (!(reply->path = strdup(path)))
+		return bad(m, "out of memory");
+	reply->drive = i;
+	reply->action = FC_ACT_DRIVE_MEDIUM;
+	return 0;
+}
+
+int fc_drive_slot(const struct fc_config *c, int i)
+{
+	int slot = 0;
+
+	if (i < 0 || i >= c->ndrives)
+		return -1;
+	if (c->drives[i].root)
+		return 0;		/* the root drive is /dev/vda */
+	for (int j = 0; j < c->ndrives; j++)
+		slot += j < i || c->drives[j].root;	/* the root, and the others before i */
+	return slot;
+}
+
+int fc_drive_set_path(struct fc_state *st, int i, const char *path)
+{
+	char *p;
+
+	if (i < 0 || i >= st->cfg.ndrives || !(p = strdup(path)))
+		return -1;
+	free(st->cfg.drives[i].path);
+	st->cfg.drives[i].path = p;
+	return 0;
 }
 
 static int put_iface(struct fc_state *st, const char *path_id, const json_t *b, struct msg *m)
@@ -419,8 +458,9 @@ static int put_iface(struct fc_state *st, const char *path_id, const json_t *b, 
 		{ "rx_rate_limiter", F_OBJ, false }, { "tx_rate_limiter", F_OBJ, false },
 	};
 	const char *what = "network-interface", *id, *mac;
+	struct fc_config *c = &st->cfg;
 	uint64_t mtu = 0;
-	int r;
+	int r, slot = -1;
 
 	if ((r = not_after_start(st, m)) || (r = check_fields(b, f, 6, what, m)))
 		return r;
@@ -440,10 +480,64 @@ static int put_iface(struct fc_state *st, const char *path_id, const json_t *b, 
 	}
 	if (has(b, "mtu") && ((r = get_uint(b, "mtu", 65535, &mtu, what, m)) || mtu < 68))
 		return r ? r : bad(m, "%s %s: `mtu` must be from 68 to 65535", what, id);
+	if (has(b, "mtu") && mtu != FC_IFACE_MTU)
+		return bad(m, "%s %s: hyve's virtio-net has `mtu` %d only", what, id, FC_IFACE_MTU);
 	if ((r = no_rate_limiter(b, "rx_rate_limiter", what, m)) ||
 	    (r = no_rate_limiter(b, "tx_rate_limiter", what, m)))
 		return r;
-	return bad(m, "%s %s: network interfaces are not implemented by hyve yet (no virtio-net)", what, id);
+	/* one interface per id; a tap or a MAC belongs to one interface */
+	for (int i = 0; i < c->nifaces; i++) {
+		if (!strcmp(c->ifaces[i].id, id)) {
+			slot = i;
+			continue;
+		}
+		if (!strcmp(c->ifaces[i].host_dev, get_str(b, "host_dev_name")))
+			return bad(m, "%s %s: `host_dev_name` %s is already used by %s", what, id,
+				   c->ifaces[i].host_dev, c->ifaces[i].id);
+		if (mac && !strcasecmp(c->ifaces[i].mac, mac))
+			return bad(m, "%s %s: `guest_mac` %s is already used by %s", what, id, mac,
+				   c->ifaces[i].id);
+	}
+	if (slot < 0 && c->nifaces == FC_MAX_IFACES)
+		return bad(m, "%s %s: too many network interfaces (at most %d)", what, id, FC_MAX_IFACES);
+	if (slot < 0)
+		slot = c->nifaces++;
+	memset(&c->ifaces[slot], 0, sizeof(c->ifaces[slot]));
+	snprintf(c->ifaces[slot].id, sizeof(c->ifaces[slot].id), "%s", id);
+	snprintf(c->ifaces[slot].host_dev, sizeof(c->ifaces[slot].host_dev), "%s",
+		 get_str(b, "host_dev_name"));
+	if (mac)
+		snprintf(c->ifaces[slot].mac, sizeof(c->ifaces[slot].mac), "%s", mac);
+	c->ifaces[slot].mtu = (unsigned)mtu;
+	return 0;
+}
+
+/* PATCH /network-interfaces/{id} after boot: Firecracker changes rate
+ * limiters there, which hyve does not have; nothing else can change. */
+static int patch_iface(struct fc_state *st, const char *path_id, const json_t *b, struct msg *m)
+{
+	static const struct field f[] = {
+		{ "iface_id", F_STR, true },
+		{ "rx_rate_limiter", F_OBJ, false }, { "tx_rate_limiter", F_OBJ, false },
+	};
+	const char *what = "network-interface", *id;
+	int r, i;
+
+	if ((r = check_fields(b, f, 3, what, m)))
+		return r;
+	id = get_str(b, "iface_id");
+	if ((r = same_id(path_id, id, m)))
+		return r;
+	for (i = 0; i < st->cfg.nifaces && strcmp(st->cfg.ifaces[i].id, id); i++)
+		;
+	if (i == st->cfg.nifaces)
+		return bad(m, "%s %.64s: no such interface", what, id);
+	if ((r = not_before_start(st, m)))
+		return r;
+	if ((r = no_rate_limiter(b, "rx_rate_limiter", what, m)) ||
+	    (r = no_rate_limiter(b, "tx_rate_limiter", what, m)))
+		return r;
+	return 0;	/* nothing to change */
 }
 
 static int put_entropy(struct fc_state *st, const json_t *b, struct msg *m)
@@ -519,6 +613,8 @@ void fc_reply_free(struct fc_reply *r)
 {
 	free(r->body);
 	r->body = NULL;
+	free(r->path);
+	r->path = NULL;
 }
 
 void fc_fault(struct fc_reply *reply, const char *fmt, ...)
@@ -577,9 +673,14 @@ static json_t *vm_config_json(const struct fc_state *st)
 			"io_engine", d->async ? "Async" : "Sync",
 			"partuuid", str_or_null(d->partuuid)));
 	}
-	for (int i = 0; i < c->nifaces; i++)
-		json_array_append_new(ifaces, json_pack("{s:s, s:s}", "iface_id", c->ifaces[i].id,
-							"host_dev_name", c->ifaces[i].host_dev));
+	for (int i = 0; i < c->nifaces; i++) {
+		json_t *j = json_pack("{s:s, s:s}", "iface_id", c->ifaces[i].id,
+				      "host_dev_name", c->ifaces[i].host_dev);
+
+		if (c->ifaces[i].mac[0])
+			json_object_set_new(j, "guest_mac", json_string(c->ifaces[i].mac));
+		json_array_append_new(ifaces, j);
+	}
 	json_object_set_new(o, "balloon", json_null());
 	json_object_set_new(o, "drives", drives);
 	json_object_set_new(o, "boot-source", c->have_boot ?
@@ -795,11 +896,8 @@ void fc_handle(struct fc_state *st, const char *method, const char *path,
 	case BOOT:	   r = put_boot_source(st, b, &m); break;
 	case MACHINE:	   r = set_machine(st, b, patch, &m); break;
 	case DRIVE:	   r = put_drive(st, id, b, &m); break;
-	case DRIVE_PATCH:  r = patch_drive(st, id, b, &m); break;
-	case IFACE:
-		r = patch ? bad(&m, "network-interface: not implemented by hyve yet (no virtio-net)")
-			  : put_iface(st, id, b, &m);
-		break;
+	case DRIVE_PATCH:  r = patch_drive(st, id, b, reply, &m); break;
+	case IFACE:	   r = patch ? patch_iface(st, id, b, &m) : put_iface(st, id, b, &m); break;
 	case ENTROPY:	   r = put_entropy(st, b, &m); break;
 	case LOGGER:
 		if ((r = put_logger(st, b, &m)) == 0)

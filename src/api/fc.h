@@ -19,6 +19,7 @@
 
 #define FC_MAX_DRIVES	16
 #define FC_MAX_IFACES	8
+#define FC_IFACE_MTU	1500	/* the only MTU hyve's virtio-net offers */
 #define FC_ID_MAX	64		/* drive_id / iface_id length */
 #define FC_PATH_MAX	4096
 #define FC_ARGS_MAX	4096		/* boot_args (the loader checks the kernel's own limit) */
@@ -41,7 +42,7 @@ struct fc_iface {
 	char id[FC_ID_MAX + 1];
 	char host_dev[64];
 	char mac[18];			/* "" if none */
-	unsigned mtu;			/* 0 if none */
+	unsigned mtu;			/* 0 if none (else FC_IFACE_MTU) */
 };
 
 struct fc_config {
@@ -78,6 +79,7 @@ enum fc_action {
 	FC_ACT_RESET,
 	FC_ACT_OPEN_LOG,	/* PUT /logger accepted: open cfg.log_path */
 	FC_ACT_OPEN_METRICS,	/* PUT /metrics accepted: open cfg.metrics_path */
+	FC_ACT_DRIVE_MEDIUM,	/* PATCH /drives path_on_host: drive's new file is path */
 };
 
 /* Files the model asks about (through the check hook) before accepting them. */
@@ -103,6 +105,8 @@ struct fc_reply {
 	enum fc_action action;
 	unsigned timeout_s;	/* FC_ACT_STOP */
 	bool force;		/* FC_ACT_STOP */
+	int drive;		/* FC_ACT_DRIVE_MEDIUM: index in cfg.drives */
+	char *path;		/* FC_ACT_DRIVE_MEDIUM: malloc'd (fc_reply_free) */
 };
 
 /* A fresh state: not started, 1 vCPU, 128 MiB (Firecracker's defaults). */
@@ -129,6 +133,16 @@ int fc_load_config(struct fc_state *st, const char *text, size_t len, char *msg,
 
 /* Make reply a 400 with the given fault message (frees any earlier body). */
 void fc_fault(struct fc_reply *reply, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * The position of cfg->drives[i] among the VM's virtio-blk devices (the
+ * root drive first, as /dev/vda, then the others in the order they were
+ * added): how hyve attaches them, and how a media change finds its disk.
+ * -1 if there is no drive i.
+ */
+int fc_drive_slot(const struct fc_config *cfg, int i);
+/* After a media change: drive i's path_on_host is now path.  0 or -1. */
+int fc_drive_set_path(struct fc_state *st, int i, const char *path);
 
 /* The kernel command line hyve boots: boot_args plus root= for a root drive. */
 char *fc_cmdline(const struct fc_config *cfg, const char *dflt);

@@ -30,14 +30,14 @@ struct blk {
 	void *scratch;		/* BLK_BOUNCE_CHUNK, aligned: over-budget requests */
 };
 
-static int blk_lock(struct blk *b, const char *path)
+static int blk_lock(int fd, bool readonly, const char *path)
 {
 	struct flock fl = {
-		.l_type = b->readonly ? F_RDLCK : F_WRLCK,
+		.l_type = readonly ? F_RDLCK : F_WRLCK,
 		.l_whence = SEEK_SET,
 	};
 
-	if (fcntl(b->fd, F_OFD_SETLK, &fl) == 0)
+	if (fcntl(fd, F_OFD_SETLK, &fl) == 0)
 		return 0;
 	if (errno == EAGAIN || errno == EACCES)
 		return err_set(-EBUSY, "%s: in use by another process (image is locked)", path);
@@ -87,11 +87,39 @@ bool blk_restricted(const struct blk *b)
 	return b->uring && b->restricted;
 }
 
+/* Open, check and lock an image file; the fd or -errno with err_set. */
+static int blk_file_open(const char *path, bool readonly, bool direct, bool lock, uint64_t *size)
+{
+	int flags = (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC | (direct ? O_DIRECT : 0);
+	struct stat st;
+	int fd = open(path, flags), r;
+
+	if (fd < 0 && direct && errno == EINVAL)	/* say so, as QEMU does */
+		return err_set(-EINVAL, "%s: cache=none: the file system does not support O_DIRECT "
+			       "(use cache=writeback)", path);
+	if (fd < 0)
+		return err_set(-errno, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		r = err_set(-EINVAL, "%s: not a regular file", path);
+		goto fail;
+	}
+	if (st.st_size == 0 || st.st_size % BLK_SECTOR) {
+		r = err_set(-EINVAL, "%s: size %lld is not a positive multiple of 512 bytes",
+			    path, (long long)st.st_size);
+		goto fail;
+	}
+	if (lock && (r = blk_lock(fd, readonly, path)) < 0)
+		goto fail;
+	*size = (uint64_t)st.st_size;
+	return fd;
+fail:
+	close(fd);
+	return r;
+}
+
 int blk_open(struct blk **out, const struct blk_opts *o)
 {
 	struct blk *b = calloc(1, sizeof(*b));
-	struct stat st;
-	int flags = (o->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC | (o->direct ? O_DIRECT : 0);
 	int r;
 
 	if (!b)
@@ -99,28 +127,10 @@ int blk_open(struct blk **out, const struct blk_opts *o)
 	b->efd = -1;
 	b->readonly = o->readonly;
 	b->direct = o->direct;
-	b->fd = open(o->path, flags);
-	if (b->fd < 0 && o->direct && errno == EINVAL) {	/* say so, as QEMU does */
-		r = err_set(-EINVAL, "%s: cache=none: the file system does not support O_DIRECT "
-			    "(use cache=writeback)", o->path);
-		goto fail;
+	if ((r = b->fd = blk_file_open(o->path, o->readonly, o->direct, true, &b->size)) < 0) {
+		free(b);
+		return r;
 	}
-	if (b->fd < 0) {
-		r = err_set(-errno, "%s: %s", o->path, strerror(errno));
-		goto fail;
-	}
-	if (fstat(b->fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		r = err_set(-EINVAL, "%s: not a regular file", o->path);
-		goto fail;
-	}
-	if (st.st_size == 0 || st.st_size % BLK_SECTOR) {
-		r = err_set(-EINVAL, "%s: size %lld is not a positive multiple of 512 bytes",
-			    o->path, (long long)st.st_size);
-		goto fail;
-	}
-	b->size = st.st_size;
-	if ((r = blk_lock(b, o->path)) < 0)
-		goto fail;
 	if (!o->sync_only && blk_ring_init(b) == 0) {
 		b->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		if (b->efd >= 0 && io_uring_register_eventfd(&b->ring, b->efd) == 0 &&
@@ -134,10 +144,36 @@ int blk_open(struct blk **out, const struct blk_opts *o)
 	}
 	*out = b;
 	return 0;
-fail:
-	close_if_open(b->fd);
-	free(b);
-	return r;
+}
+
+int blk_medium_open(const struct blk *b, const char *path, struct blk_medium *m)
+{
+	struct stat cur, st;
+	int fd;
+
+	/* the file in use again (its size changed): our own lock is on it */
+	m->relock = fstat(b->fd, &cur) == 0 && stat(path, &st) == 0 &&
+		    cur.st_dev == st.st_dev && cur.st_ino == st.st_ino;
+	fd = blk_file_open(path, b->readonly, b->direct, !m->relock, &m->size);
+	m->fd = fd < 0 ? -1 : fd;
+	return fd < 0 ? fd : 0;
+}
+
+void blk_medium_swap(struct blk *b, struct blk_medium *m)
+{
+	blk_drain(b);		/* every request on the old file answered */
+	close(b->fd);		/* and its lock released */
+	if (m->relock)		/* the same file: the lock moves to the new fd */
+		blk_lock(m->fd, b->readonly, "the disk image");
+	b->fd = m->fd;
+	b->size = m->size;
+	m->fd = -1;
+}
+
+void blk_medium_discard(struct blk_medium *m)
+{
+	close_if_open(m->fd);
+	m->fd = -1;
 }
 
 uint64_t blk_size(const struct blk *b)

@@ -75,6 +75,25 @@ int blk_reap(struct blk *b);
  * every done() (a device reset: no I/O may touch guest memory after it).
  */
 void blk_drain(struct blk *b);
+/*
+ * A media change (PATCH /drives: a new path_on_host after boot), in two
+ * steps so the file is opened without the device's lock held:
+ * blk_medium_open() opens, checks and locks path with the disk's own mode
+ * (read-only, cache=none) and touches nothing of b; blk_medium_swap(),
+ * with the device quiesced (no blk_submit/blk_reap concurrently), drains
+ * what is in flight on the old file (every done() delivered), closes it
+ * (its lock goes with it) and continues on the new one.  The ring, its
+ * restrictions and its eventfd stay.  blk_medium_discard() drops an opened
+ * medium that is not used.
+ */
+struct blk_medium {
+	int fd;
+	uint64_t size;
+	bool relock;		/* the file in use: lock it once the old fd is closed */
+};
+int blk_medium_open(const struct blk *b, const char *path, struct blk_medium *m);
+void blk_medium_swap(struct blk *b, struct blk_medium *m);
+void blk_medium_discard(struct blk_medium *m);
 /* The io_uring ring is limited to readv/writev/fsync/fallocate. */
 bool blk_restricted(const struct blk *b);
 /* The most bounce-buffer bytes ever allocated at once (tests, budget). */

@@ -19,6 +19,7 @@
 #include <string.h>
 #include "backend/blk.h"
 #include "err.h"
+#include "lock.h"
 #include "dev/virtio_blk.h"
 #include "virtio/virtio_pci.h"
 #include "virtio/iov.h"
@@ -357,6 +358,37 @@ static int vblk_init(struct pci_dev *dev, const char *opts)
 	return 0;
 }
 
+/*
+ * A media change (PATCH /drives/{id} path_on_host, from the API thread):
+ * the new file is opened and checked first, so a bad path leaves the disk
+ * as it was; then, with the worker held off by vd->lock, the requests in
+ * flight on the old file complete and are answered, the backend continues
+ * on the new file, and the driver gets a configuration interrupt for the
+ * new capacity (Linux: "new size" and a resize uevent), as Firecracker does.
+ * The disk keeps its read-only and cache modes.
+ */
+static int vblk_update(struct pci_dev *dev, const char *opts)
+{
+	struct virtio_dev *vd = virtio_dev_of(dev);
+	struct vblk *b = vd ? vd->priv : NULL;
+	struct blk_medium m;
+	int r;
+
+	if (!b)
+		return err_set(-ENODEV, "%s: not initialised", dev->name);
+	if (!opts || strncmp(opts, "path=", 5) || !opts[5])
+		return err_set(-EINVAL, "%s: only path=FILE can change while it runs", dev->name);
+	if ((r = blk_medium_open(b->blk, opts + 5, &m)) < 0)
+		return r;
+	lock(&vd->lock, LOCK_VIRTIO);
+	blk_medium_swap(b->blk, &m);
+	b->cfg.capacity = blk_size(b->blk) / BLK_SECTOR;
+	virtio_queue_interrupt(vd, 0);	/* the answers the drain delivered */
+	virtio_config_changed(vd);
+	unlock(&vd->lock, LOCK_VIRTIO);
+	return 0;
+}
+
 static void vblk_fini(struct pci_dev *dev)
 {
 	struct virtio_dev *vd = virtio_dev_of(dev);
@@ -369,4 +401,4 @@ static void vblk_fini(struct pci_dev *dev)
 	free(b);
 }
 
-VIRTIO_PCI_DEVTYPE(vblk_type, "virtio-blk", vblk_init, vblk_fini);
+VIRTIO_PCI_DEVTYPE(vblk_type, "virtio-blk", vblk_init, vblk_fini, .update = vblk_update);

@@ -152,6 +152,23 @@ struct pci_dev *pci_bus_dev(struct pci_bus *bus, unsigned slot)
 	return slot < PCI_SLOTS ? bus->slot[slot] : NULL;
 }
 
+int pci_bus_update(struct pci_bus *bus, const char *tname, unsigned nth, const char *opts)
+{
+	unsigned left = nth;
+
+	for (unsigned s = 0; bus && s < PCI_SLOTS; s++) {
+		struct pci_dev *d = bus->slot[s];
+
+		if (!d || strcmp(d->type->name, tname) || left-- > 0)
+			continue;
+		if (!d->type->update)
+			return err_set(-EOPNOTSUPP, "%s: a %s cannot be changed while it runs",
+				       d->name, tname);
+		return d->type->update(d, opts);
+	}
+	return err_set(-ENODEV, "no %s number %u", tname, nth);
+}
+
 void pci_bus_print_stats(struct pci_bus *bus, FILE *f)
 {
 	for (unsigned s = 0; bus && s < PCI_SLOTS; s++)

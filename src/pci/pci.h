@@ -143,6 +143,13 @@ struct pci_devtype {
 	void (*bar_mapped)(struct pci_dev *dev, int bar, uint64_t addr, bool mapped);
 	/* --stats: the device's own counters, one or more "stats: " lines. */
 	void (*print_stats)(struct pci_dev *dev, FILE *f);
+	/*
+	 * Change a running device (the control plane, not the guest): opts
+	 * as for init, only what the type can change (virtio-blk: path=FILE,
+	 * a media change).  Any thread; 0 or -errno (err_set), the device
+	 * unchanged on error.  Optional.
+	 */
+	int (*update)(struct pci_dev *dev, const char *opts);
 };
 
 /* Declare a device type (a linker set, like DEVICE() in dev.h). */
@@ -215,6 +222,10 @@ struct vm *pci_bus_vm(struct pci_bus *bus);
 void pci_bus_print_stats(struct pci_bus *bus, FILE *f);
 /* The device in slot, or NULL. */
 struct pci_dev *pci_bus_dev(struct pci_bus *bus, unsigned slot);
+/* Update the nth device (from 0, in slot order) of type tname: its
+ * type's update hook.  0, or -errno with err_set (no such device, the type
+ * cannot be changed, or the hook's own error). */
+int pci_bus_update(struct pci_bus *bus, const char *tname, unsigned nth, const char *opts);
 
 /*
  * Add an instance of the type called name (or of type itself) in slot

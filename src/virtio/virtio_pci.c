@@ -78,6 +78,13 @@ bool virtio_queue_interrupt(struct virtio_dev *vd, unsigned q)
 	return false;
 }
 
+void virtio_config_changed(struct virtio_dev *vd)
+{
+	vd->config_gen++;
+	if (vd->status & VIRTIO_STATUS_DRIVER_OK)
+		vpci_signal(vd, vd->config_msix, 2);
+}
+
 void virtio_needs_reset(struct virtio_dev *vd, const char *why)
 {
 	if (vd->errors++ == 0)

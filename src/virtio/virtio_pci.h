@@ -115,6 +115,10 @@ int virtio_pci_cfg_write(struct pci_dev *dev, unsigned off, unsigned size, uint3
 /* Worker side (vd->lock held): tell the driver about used buffers of q
  * (true: it wanted to hear, an interrupt went out). */
 bool virtio_queue_interrupt(struct virtio_dev *vd, unsigned q);
+/* vd->lock held: the device configuration changed (a new disk size):
+ * config_generation moves on and the configuration interrupt goes out
+ * (MSI-X config vector, or INTx with ISR bit 1) if the driver is ready. */
+void virtio_config_changed(struct virtio_dev *vd);
 /* A queue went bad: DEVICE_NEEDS_RESET + configuration interrupt. */
 void virtio_needs_reset(struct virtio_dev *vd, const char *why);
 /* Have the worker call cb when fd is readable (e.g. disk completions). */

@@ -164,8 +164,16 @@ check "drives: a second root device" PUT /drives/r2 \
 check "drives: a missing image" PUT /drives/d2 \
 	'{"drive_id": "d2", "path_on_host": "/nonexistent.img", "is_root_device": false}' 400 'No such file'
 check "PATCH /drives before boot" PATCH /drives/rootfs '{"drive_id": "rootfs"}' 400 'before starting'
-check "network-interfaces: not implemented yet" PUT /network-interfaces/eth0 \
-	'{"iface_id": "eth0", "host_dev_name": "tap0"}' 400 'not implemented'
+check "PUT /network-interfaces/eth0: 204" PUT /network-interfaces/eth0 \
+	'{"iface_id": "eth0", "host_dev_name": "hyvetap0", "guest_mac": "06:00:AC:10:00:02"}' 204
+check "network-interfaces: a tap used twice" PUT /network-interfaces/eth1 \
+	'{"iface_id": "eth1", "host_dev_name": "hyvetap0"}' 400 'already used by eth0'
+check "network-interfaces: a bad MAC" PUT /network-interfaces/eth1 \
+	'{"iface_id": "eth1", "host_dev_name": "hyvetap1", "guest_mac": "06:00:AC:10:00"}' 400 'guest_mac'
+check "network-interfaces: an MTU hyve does not offer" PUT /network-interfaces/eth1 \
+	'{"iface_id": "eth1", "host_dev_name": "hyvetap1", "mtu": 9000}' 400 'mtu'
+check "PATCH /network-interfaces before boot" PATCH /network-interfaces/eth0 '{"iface_id": "eth0"}' \
+	400 'before starting'
 check "PUT /entropy: 204" PUT /entropy '{}' 204
 check "PUT /logger: 204" PUT /logger "{\"log_path\": \"$TMPD/fc.log\", \"level\": \"Info\"}" 204
 check "PUT /metrics: 204" PUT /metrics "{\"metrics_path\": \"$TMPD/fc.metrics\"}" 204
@@ -188,7 +196,7 @@ done
 check "an unknown path" GET /nothing "" 400 'Invalid request method and/or path: GET /nothing'
 check "a wrong method" DELETE /machine-config "" 400 'Invalid request method and/or path'
 check "GET /vm/config: the whole configuration" GET /vm/config "" 200 \
-	"\"drives\":\\[\\{\"drive_id\":\"rootfs\".*\"boot-source\":\\{\"kernel_image_path\":\"$KERNEL\""
+	"\"drives\":\\[\\{\"drive_id\":\"rootfs\".*\"boot-source\":\\{\"kernel_image_path\":\"$KERNEL\".*\"network-interfaces\":\\[\\{\"iface_id\":\"eth0\",\"host_dev_name\":\"hyvetap0\",\"guest_mac\":\"06:00:AC:10:00:02\"\\}\\]"
 
 if t_begin "a body over 64 KiB is refused"; then
 	head -c 70000 /dev/zero | tr '\0' ' ' >"$TMPD/big"

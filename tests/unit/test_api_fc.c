@@ -248,8 +248,48 @@ static void test_drives(void **state)
 	st.phase = FC_RUNNING;
 	expect_fault("PATCH", "/drives/nosuch", "{\"drive_id\": \"nosuch\"}", "no such drive");
 	assert_int_equal(req("PATCH", "/drives/data", "{\"drive_id\": \"data\"}"), 204);
-	expect_fault("PATCH", "/drives/data", "{\"drive_id\": \"data\", \"path_on_host\": \"/n.img\"}",
-		     "not implemented");
+	assert_int_equal(rep.action, FC_ACT_NONE);	/* nothing to change */
+	/* a new path_on_host: a media change for the caller, the config
+	 * keeps the old path until the caller did it (fc_drive_set_path) */
+	assert_int_equal(req("PATCH", "/drives/data", "{\"drive_id\": \"data\", \"path_on_host\": \"/n.img\"}"),
+			 204);
+	assert_int_equal(rep.action, FC_ACT_DRIVE_MEDIUM);
+	assert_int_equal(rep.drive, 1);
+	assert_string_equal(rep.path, "/n.img");
+	assert_string_equal(st.cfg.drives[1].path, "/d.img");
+	assert_int_equal(fc_drive_set_path(&st, rep.drive, rep.path), 0);
+	assert_string_equal(st.cfg.drives[1].path, "/n.img");
+	assert_int_equal(fc_drive_set_path(&st, 2, "/x"), -1);
+	expect_fault("PATCH", "/drives/data", "{\"drive_id\": \"data\", \"path_on_host\": \"\"}",
+		     "path_on_host");
+	expect_fault("PATCH", "/drives/data", "{\"drive_id\": \"data\", \"path_on_host\": 3}",
+		     "path_on_host");
+	expect_fault("PATCH", "/drives/data", "{\"drive_id\": \"data\", \"rate_limiter\": {}}",
+		     "rate_limiter");
+	expect_fault("PATCH", "/drives/other", "{\"drive_id\": \"data\"}", "does not match");
+}
+
+/* The order hyve attaches drives in: the root first, then the others. */
+static void test_drive_slots(void **state)
+{
+	static const char *const puts[][2] = {
+		{ "a", "false" }, { "b", "false" }, { "root", "true" }, { "c", "false" },
+	};
+	char path[64], body[256];
+
+	assert_int_equal(fc_drive_slot(&st.cfg, 0), -1);	/* no drives */
+	for (int i = 0; i < 4; i++) {
+		snprintf(path, sizeof(path), "/drives/%s", puts[i][0]);
+		snprintf(body, sizeof(body), "{\"drive_id\": \"%s\", \"path_on_host\": \"/x\", "
+			 "\"is_root_device\": %s}", puts[i][0], puts[i][1]);
+		assert_int_equal(req("PUT", path, body), 204);
+	}
+	assert_int_equal(fc_drive_slot(&st.cfg, 2), 0);		/* root: vda */
+	assert_int_equal(fc_drive_slot(&st.cfg, 0), 1);		/* a: vdb */
+	assert_int_equal(fc_drive_slot(&st.cfg, 1), 2);		/* b: vdc */
+	assert_int_equal(fc_drive_slot(&st.cfg, 3), 3);		/* c: vdd */
+	assert_int_equal(fc_drive_slot(&st.cfg, 4), -1);
+	assert_int_equal(fc_drive_slot(&st.cfg, -1), -1);
 }
 
 static void test_too_many_drives(void **state)
@@ -268,10 +308,71 @@ static void test_too_many_drives(void **state)
 	}
 }
 
+static void test_network_interfaces(void **state)
+{
+	char path[64], body[256];
+	json_t *o, *n;
+
+	assert_int_equal(req("PUT", "/network-interfaces/eth0", "{\"iface_id\": \"eth0\", "
+			     "\"host_dev_name\": \"tap0\", \"guest_mac\": \"AA:FC:00:00:00:01\"}"), 204);
+	assert_int_equal(st.cfg.nifaces, 1);
+	assert_string_equal(st.cfg.ifaces[0].host_dev, "tap0");
+	assert_string_equal(st.cfg.ifaces[0].mac, "AA:FC:00:00:00:01");
+	/* the same id again replaces it */
+	assert_int_equal(req("PUT", "/network-interfaces/eth0", "{\"iface_id\": \"eth0\", "
+			     "\"host_dev_name\": \"tap1\", \"mtu\": 1500}"), 204);
+	assert_int_equal(st.cfg.nifaces, 1);
+	assert_string_equal(st.cfg.ifaces[0].host_dev, "tap1");
+	assert_string_equal(st.cfg.ifaces[0].mac, "");
+	assert_int_equal(req("PUT", "/network-interfaces/eth1", "{\"iface_id\": \"eth1\", "
+			     "\"host_dev_name\": \"tap2\", \"guest_mac\": \"aa:fc:00:00:00:02\"}"), 204);
+	assert_int_equal(st.cfg.nifaces, 2);
+	/* a tap or a MAC belongs to one interface */
+	expect_fault("PUT", "/network-interfaces/eth2", "{\"iface_id\": \"eth2\", \"host_dev_name\": \"tap1\"}",
+		     "already used by eth0");
+	expect_fault("PUT", "/network-interfaces/eth2", "{\"iface_id\": \"eth2\", \"host_dev_name\": \"tap3\", "
+		     "\"guest_mac\": \"AA:FC:00:00:00:02\"}", "already used by eth1");
+	expect_fault("PUT", "/network-interfaces/eth2", "{\"iface_id\": \"eth2\", \"host_dev_name\": \"tap3\", "
+		     "\"mtu\": 9000}", "mtu");
+	expect_fault("PUT", "/network-interfaces/eth2", "{\"iface_id\": \"eth2\", \"host_dev_name\": "
+		     "\"0123456789abcdef\"}", "host_dev_name");
+	expect_fault("PUT", "/network-interfaces/eth2", "{\"iface_id\": \"eth2\", \"host_dev_name\": \"t\", "
+		     "\"rx_rate_limiter\": {}}", "rate_limiter");
+	expect_fault("PUT", "/network-interfaces/x", "{\"iface_id\": \"eth2\", \"host_dev_name\": \"t\"}",
+		     "does not match");
+	assert_int_equal(st.cfg.nifaces, 2);
+	assert_int_equal(req("GET", "/vm/config", NULL), 200);
+	o = body_json();
+	n = json_array_get(json_object_get(o, "network-interfaces"), 1);
+	assert_string_equal(json_string_value(json_object_get(n, "host_dev_name")), "tap2");
+	assert_string_equal(json_string_value(json_object_get(n, "guest_mac")), "aa:fc:00:00:00:02");
+	assert_null(json_object_get(json_array_get(json_object_get(o, "network-interfaces"), 0), "guest_mac"));
+	json_decref(o);
+	/* at most FC_MAX_IFACES */
+	for (int i = 2; i <= FC_MAX_IFACES; i++) {
+		snprintf(path, sizeof(path), "/network-interfaces/n%d", i);
+		snprintf(body, sizeof(body), "{\"iface_id\": \"n%d\", \"host_dev_name\": \"t%d\"}", i, i);
+		req("PUT", path, body);
+		if (i < FC_MAX_IFACES)
+			assert_int_equal(rep.status, 204);
+		else
+			assert_fault("too many network interfaces");
+	}
+	/* PATCH: after boot, and only rate limiters (which hyve lacks) */
+	expect_fault("PATCH", "/network-interfaces/eth0", "{\"iface_id\": \"eth0\"}", "before starting");
+	st.phase = FC_RUNNING;
+	assert_int_equal(req("PATCH", "/network-interfaces/eth0", "{\"iface_id\": \"eth0\"}"), 204);
+	expect_fault("PATCH", "/network-interfaces/nope", "{\"iface_id\": \"nope\"}", "no such interface");
+	expect_fault("PATCH", "/network-interfaces/eth0", "{\"iface_id\": \"eth0\", \"tx_rate_limiter\": {}}",
+		     "rate_limiter");
+	expect_fault("PATCH", "/network-interfaces/eth0", "{\"iface_id\": \"eth0\", \"host_dev_name\": \"x\"}",
+		     "unknown field");
+	expect_fault("PUT", "/network-interfaces/eth9", "{\"iface_id\": \"eth9\", \"host_dev_name\": \"t\"}",
+		     "after starting");
+}
+
 static void test_network_entropy_logger_metrics(void **state)
 {
-	expect_fault("PUT", "/network-interfaces/eth0", "{\"iface_id\": \"eth0\", \"host_dev_name\": \"tap0\", "
-		     "\"guest_mac\": \"AA:FC:00:00:00:01\"}", "not implemented");
 	expect_fault("PUT", "/network-interfaces/eth0", "{\"iface_id\": \"eth0\", \"host_dev_name\": \"tap0\", "
 		     "\"guest_mac\": \"zz\"}", "guest_mac");
 	expect_fault("PUT", "/network-interfaces/eth0", "{\"iface_id\": \"eth0\"}",
@@ -420,12 +521,16 @@ static void test_config_file(void **state)
 		"  \"drives\": [ { \"drive_id\": \"rootfs\", \"path_on_host\": \"/r\", \"is_root_device\": true,"
 		"                \"is_read_only\": false } ],"
 		"  \"machine-config\": { \"vcpu_count\": 2, \"mem_size_mib\": 1024, \"smt\": false },"
-		"  \"network-interfaces\": [], \"entropy\": {} }";
+		"  \"network-interfaces\": [ { \"iface_id\": \"eth0\", \"host_dev_name\": \"tap0\","
+		"                \"guest_mac\": \"06:00:AC:10:00:02\" } ], \"entropy\": {} }";
 
 	assert_int_equal(fc_load_config(&st, good, strlen(good), msg, sizeof(msg)), 0);
 	assert_int_equal(st.cfg.vcpus, 2);
 	assert_int_equal(st.cfg.mem_mib, 1024);
 	assert_int_equal(st.cfg.ndrives, 1);
+	assert_int_equal(st.cfg.nifaces, 1);
+	assert_string_equal(st.cfg.ifaces[0].host_dev, "tap0");
+	assert_string_equal(st.cfg.ifaces[0].mac, "06:00:AC:10:00:02");
 	assert_true(st.cfg.entropy);
 	assert_string_equal(st.cfg.kernel, "/k");
 
@@ -454,7 +559,8 @@ static void test_config_file(void **state)
 TEST_MAIN(NULL, NULL,
 	  TEST_FIX(test_info_not_started), TEST_FIX(test_machine_config),
 	  TEST_FIX(test_machine_config_bad), TEST_FIX(test_boot_source), TEST_FIX(test_file_checks),
-	  TEST_FIX(test_drives), TEST_FIX(test_too_many_drives),
+	  TEST_FIX(test_drives), TEST_FIX(test_drive_slots), TEST_FIX(test_too_many_drives),
+	  TEST_FIX(test_network_interfaces),
 	  TEST_FIX(test_network_entropy_logger_metrics), TEST_FIX(test_actions_and_phases),
 	  TEST_FIX(test_unimplemented_and_unknown), TEST_FIX(test_body_limit), TEST_FIX(test_vm_config),
 	  TEST_FIX(test_cmdline), TEST_FIX(test_config_file))

@@ -324,8 +324,92 @@ static void test_batching(void **state)
 	blk_close(b);
 }
 
+/* A file of size bytes whose first sector starts with tag. */
+static void make_image(const char *path, off_t size, const char *tag)
+{
+	int fd = open(path, O_CREAT | O_RDWR | O_TRUNC, 0644);
+
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, size), 0);
+	assert_int_equal(pwrite(fd, tag, strlen(tag), 0), (ssize_t)strlen(tag));
+	close(fd);
+}
+
+static void read_tag(struct blk *b, char *buf)
+{
+	struct iovec iov = { buf, 512 };
+	struct blk_req rq = { .op = BLK_READ, .offset = 0, .len = 512, .iov = &iov, .iovcnt = 1 };
+
+	assert_int_equal(run(b, &rq), 512);
+}
+
+/* A media change: a bad medium leaves the disk alone; a good one drains
+ * what is in flight on the old file, and reads, size and lock follow the
+ * new one; the file in use again (grown) keeps its lock. */
+static void test_media_change(void **state)
+{
+	char a[128], b2[128], buf[512] __attribute__((aligned(512)));
+	struct blk_opts o = { .path = a };
+	struct blk_medium m;
+	struct blk *b, *other;
+	struct result pend = { 0 };
+	struct iovec iov = { buf, 512 };
+	struct blk_req rq = { .op = BLK_READ, .offset = 0, .len = 512, .iov = &iov, .iovcnt = 1,
+			      .done = done, .priv = &pend };
+
+	snprintf(a, sizeof(a), "%s/a.img", dir);
+	snprintf(b2, sizeof(b2), "%s/b.img", dir);
+	make_image(a, 1 << 20, "MEDIUM-A");
+	make_image(b2, 2 << 20, "MEDIUM-B");
+	assert_int_equal(blk_open(&b, &o), 0);
+	read_tag(b, buf);
+	assert_memory_equal(buf, "MEDIUM-A", 8);
+
+	/* bad media: nothing changes */
+	assert_int_equal(blk_medium_open(b, "/nonexistent/x.img", &m), -ENOENT);
+	assert_int_equal(m.fd, -1);
+	assert_int_equal(blk_medium_open(b, dir, &m), -EISDIR);	/* a directory */
+	make_image(b2, 1000, "SHORT");	/* not whole sectors */
+	assert_int_equal(blk_medium_open(b, b2, &m), -EINVAL);
+	make_image(b2, 2 << 20, "MEDIUM-B");
+	assert_int_equal(blk_size(b), 1 << 20);
+
+	/* a request in flight on the old file is answered by the swap */
+	assert_int_equal(blk_submit(b, &rq), 0);
+	assert_int_equal(blk_medium_open(b, b2, &m), 0);
+	blk_medium_swap(b, &m);
+	assert_int_equal(m.fd, -1);
+	assert_int_equal(pend.calls, 1);
+	assert_int_equal(pend.res, 512);
+	assert_memory_equal(buf, "MEDIUM-A", 8);
+	assert_int_equal(blk_size(b), 2 << 20);
+	read_tag(b, buf);
+	assert_memory_equal(buf, "MEDIUM-B", 8);
+	/* the old file's lock went with it; the new one is locked */
+	o.path = a;
+	assert_int_equal(blk_open(&other, &o), 0);
+	blk_close(other);
+	o.path = b2;
+	assert_int_equal(blk_open(&other, &o), -EBUSY);
+
+	/* the same file, grown on the host: a new size, the lock kept */
+	assert_int_equal(truncate(b2, 3 << 20), 0);
+	assert_int_equal(blk_medium_open(b, b2, &m), 0);
+	blk_medium_swap(b, &m);
+	assert_int_equal(blk_size(b), 3 << 20);
+	assert_int_equal(blk_open(&other, &o), -EBUSY);
+	/* an opened medium that is not used is closed */
+	o.path = a;
+	assert_int_equal(blk_medium_open(b, a, &m), 0);
+	blk_medium_discard(&m);
+	assert_int_equal(m.fd, -1);
+	assert_int_equal(blk_open(&other, &o), 0);	/* its lock is gone too */
+	blk_close(other);
+	blk_close(b);
+}
+
 TEST_MAIN(setup, teardown,
 	  TEST(test_roundtrip_uring), TEST(test_roundtrip_uring_direct), TEST(test_roundtrip_sync),
 	  TEST(test_open_errors), TEST(test_lock), TEST(test_readonly_and_bounds),
 	  TEST(test_discard_and_write_zeroes), TEST(test_batching),
-	  TEST(test_bounce_budget))
+	  TEST(test_bounce_budget), TEST(test_media_change))

@@ -6,6 +6,7 @@
  * Good requests work; hostile ones fail the request or flag the device.
  */
 #include "unit.h"
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -251,6 +252,53 @@ static void test_reset_quiesces(void **state)
 	free(zero);
 }
 
+/*
+ * PATCH /drives (a media change) reaches the disk through the PCI core:
+ * a bad file leaves it as it was; a good one changes the capacity in the
+ * device configuration, moves config_generation on, raises the
+ * configuration interrupt (ISR bit 1 with INTx) and reads come from the
+ * new file.  Devices of other types and missing ones are refused.
+ */
+static void test_media_change(void **state)
+{
+	struct fixture *f = *state;
+	char img2[64];
+	char opts[96];
+	uint8_t gen;
+	int fd;
+
+	start(f, "");
+	assert_int_equal(r(f, 0x2000, 8), 2048);		/* capacity: 1 MiB */
+	(void)r(f, 0x1000, 1);					/* ISR read clears it */
+	gen = (uint8_t)r(f, 0x15, 1);
+
+	assert_true(pci_bus_update(f->bus, "virtio-blk", 0, "path=/nonexistent.img") < 0);
+	assert_true(pci_bus_update(f->bus, "virtio-blk", 0, "ro") < 0);
+	assert_int_equal(pci_bus_update(f->bus, "virtio-blk", 1, "path=/x"), -ENODEV);
+	assert_int_equal(pci_bus_update(f->bus, "virtio-rng", 0, "path=/x"), -ENODEV);
+	assert_int_equal(r(f, 0x2000, 8), 2048);
+	assert_int_equal((uint8_t)r(f, 0x15, 1), gen);
+	assert_int_equal(r(f, 0x1000, 1), 0);
+
+	snprintf(img2, sizeof(img2), "/tmp/hyve-vblk2-XXXXXX");
+	fd = mkstemp(img2);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 3 << 20), 0);
+	assert_int_equal(pwrite(fd, "NEW-MEDIUM", 10, 512 * 5), 10);
+	close(fd);
+	snprintf(opts, sizeof(opts), "path=%s", img2);
+	assert_int_equal(pci_bus_update(f->bus, "virtio-blk", 0, opts), 0);
+	assert_int_equal(r(f, 0x2000, 8), 6144);		/* capacity: 3 MiB */
+	assert_int_equal((uint8_t)r(f, 0x15, 1), (uint8_t)(gen + 1));
+	assert_int_equal(r(f, 0x1000, 1), 2);			/* configuration change */
+	request(f, 0, 5, 512, true);
+	assert_int_equal(status(f), 0);
+	assert_memory_equal(f->ram + DATA + 0x100, "NEW-MEDIUM", 10);
+	request(f, 0, 6000, 512, true);				/* beyond the old end */
+	assert_int_equal(status(f), 0);
+	unlink(img2);
+}
+
 static void test_bad_requests_fail_alone(void **state)
 {
 	struct fixture *f = *state;
@@ -387,7 +435,7 @@ static void test_bad_options(void **state)
 
 TEST_MAIN(NULL, NULL,
 	  TEST_FIX(test_read_write_flush_getid), TEST_FIX(test_bad_requests_fail_alone),
-	  TEST_FIX(test_reset_quiesces),
+	  TEST_FIX(test_reset_quiesces), TEST_FIX(test_media_change),
 	  TEST_FIX(test_readonly_refuses_writes), TEST_FIX(test_malformed_chains_flag_the_device),
 	  TEST_FIX(test_buffers_outside_ram), TEST_FIX(test_queue_frozen_after_driver_ok),
 	  TEST_FIX(test_negotiation_and_odd_accesses), TEST_FIX(test_bad_options))
