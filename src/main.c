@@ -736,6 +736,7 @@ static int fc_to_run(const struct fc_config *fc, struct vm_config *cfg, struct r
 {
 	int n = 0;
 
+	_Static_assert(FC_MAX_DRIVES + FC_MAX_IFACES + 1 <= MAX_DEVICES, "room for every fc device");
 	memset(o, 0, sizeof(*o));
 	cfg->mem_size = (uint64_t)fc->mem_mib << 20;
 	cfg->ncpus = (int)fc->vcpus;
