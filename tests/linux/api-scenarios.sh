@@ -8,7 +8,8 @@
 # `hyve run --api-sock` can be paused and stopped.  TAP output.
 #
 # POSIX sh (busybox in the rig).  Environment: HYVE, KIT (vmlinuz,
-# initrd.img), CURL (default curl).  Needs a /dev/kvm that runs Linux.
+# initrd.img), CURL (default curl), MODS (a directory with tun.ko, when
+# this machine has no /dev/net/tun).  Needs a /dev/kvm that runs Linux.
 here=$(cd "$(dirname "$0")" && pwd)
 HYVE=${HYVE:-$here/hyve}
 KIT=${KIT:-$here/kit}
@@ -71,6 +72,11 @@ truncate -s 16M "$W/rootfs.img"
 # the second disk's size and first bytes (its page cache flushed), so a
 # media change (PATCH /drives) shows in the guest.
 NET=0
+if [ ! -c /dev/net/tun ] && [ -n "${MODS:-}" ]; then	# tun.ko (tests/linux/payload.sh)
+	insmod "$MODS/tun.ko" 2>/dev/null
+	mkdir -p /dev/net
+	[ -c /dev/net/tun ] || mknod /dev/net/tun c 10 200
+fi
 [ -c /dev/net/tun ] && NET=1
 TICK='echo_tick_${i}_$(ping_-c1_-W1_192.168.91.1>/dev/null&&echo_pong)_size=$(cat_/sys/block/vdb/size)_data=$(blockdev_--flushbufs_/dev/vdb;dd_if=/dev/vdb_bs=8_count=1_2>/dev/null)'
 FCRUN='hyve.run=ip_link_set_eth0_up;ip_addr_add_192.168.91.2/24_dev_eth0;echo_mac=$(cat_/sys/class/net/eth0/address);i=0;while_true;do_'"$TICK"';i=$((i+1));sleep_1;done'

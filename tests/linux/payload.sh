@@ -39,7 +39,7 @@ HYVE="$(pwd)/hyve" KIT="$(pwd)/kit" sh ./scenarios.sh
 s=$?
 HYVE="$(pwd)/hyve" KIT="$(pwd)/kit" MODS="$(pwd)/mods" sh ./net.sh || s=1
 if [ -x ./curl ]; then
-	HYVE="$(pwd)/hyve" KIT="$(pwd)/kit" CURL="$(pwd)/curl" sh ./api-scenarios.sh || s=1
+	HYVE="$(pwd)/hyve" KIT="$(pwd)/kit" CURL="$(pwd)/curl" MODS="$(pwd)/mods" sh ./api-scenarios.sh || s=1
 fi
 exit $s
 RUN
