@@ -50,7 +50,11 @@ PVH_GUESTS := $(PVH_GUEST_SRCS:tests/guests/pvh/%.S=build/guests/%.pvh)
 BENCH_SRCS := $(sort $(wildcard bench/*.c))
 BENCH_BINS := $(BENCH_SRCS:bench/%.c=build/bench/%)
 
-all: $(O)/hyve $(UNIT_BINS) $(GUEST_BINS) $(PVH_GUESTS) $(BENCH_BINS)
+# Helpers the rig's tests run (tests/tools: small clients the rig lacks).
+TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
+TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=build/tests/tools/%)
+
+all: $(O)/hyve $(UNIT_BINS) $(GUEST_BINS) $(PVH_GUESTS) $(BENCH_BINS) $(TOOL_BINS)
 
 $(O)/hyve: $(OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -87,6 +91,10 @@ build/guests/%.pvh: tests/guests/pvh/%.S tests/guests/pvh/pvh.ld
 	ld -m elf_x86_64 --no-warn-rwx-segments -T tests/guests/pvh/pvh.ld -o $@ build/guests/$*.pvh.o
 
 # Benchmarks' helper programs (a raw KVM loop, ...): plain, static.
+build/tests/tools/%: tests/tools/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -std=gnu11 -Wall -Wextra -Werror -static -o $@ $<
+
 build/bench/%: bench/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -std=gnu11 -Wall -Wextra -Werror -static -o $@ $< -luring -lpthread

@@ -9,11 +9,12 @@
 #
 # POSIX sh (busybox in the rig).  Environment: HYVE, KIT (vmlinuz,
 # initrd.img), CURL (default curl), MODS (a directory with tun.ko, when
-# this machine has no /dev/net/tun).  Needs a /dev/kvm that runs Linux.
+# this machine has no /dev/net/tun), SOCKCAT (build/tests/tools/sockcat).  Needs a /dev/kvm that runs Linux.
 here=$(cd "$(dirname "$0")" && pwd)
 HYVE=${HYVE:-$here/hyve}
 KIT=${KIT:-$here/kit}
 CURL=${CURL:-curl}
+SOCKCAT=${SOCKCAT:-$here/sockcat}
 W=$(mktemp -d /tmp/hyve-api.XXXXXX)
 SOCK=$W/fc.sock
 N=0
@@ -251,6 +252,48 @@ else
 	else notok "SendCtrlAltDel ends the guest" "status $c, hyve $s: $(cat "$W/stderr3")"; fi
 fi
 PID=""
+
+# ---- --console socket=PATH: attach, detach and re-attach during a boot ----
+# (sockcat: tests/tools/sockcat.c, a client that stays attached N seconds)
+if [ -x "$SOCKCAT" ]; then
+	HYVE_GUEST_KIT=$KIT "$HYVE" run --console "socket=$W/con.sock" --kernel "$KIT/vmlinuz" \
+		--initrd "$KIT/initrd.img" --cmdline "console=ttyS0 quiet $COUNTER" \
+		</dev/null >"$W/out4" 2>"$W/stderr4" &
+	PID=$!
+	t=0
+	while [ ! -S "$W/con.sock" ] && [ $t -lt 100 ]; do sleep 0.1; t=$((t + 1)); done
+	# attached 10 s at a time until the guest counts: each time the
+	# client leaves and the next one comes back
+	: >"$W/att1"
+	t=0
+	while [ $t -lt 30 ] && ! grep -q 'tick 2' "$W/att1"; do
+		"$SOCKCAT" "$W/con.sock" 10 >>"$W/att1" 2>>"$W/stderr4"
+		t=$((t + 1))
+	done
+	a=$(last_tick "$W/att1")
+	sleep 4				# detached: the ring keeps what the guest writes
+	"$SOCKCAT" "$W/con.sock" 3 >"$W/att2" 2>>"$W/stderr4"
+	first2=$(grep -o 'tick [0-9]*' "$W/att2" | head -n 1 | cut -d' ' -f2)
+	# (a tick written in the instant the first client was leaving went to
+	# it: the re-attach starts at a+1, or a+2 then)
+	if [ -n "$a" ] && [ -n "$first2" ] && [ "$first2" -gt "$a" ] && [ "$first2" -le $((a + 2)) ] &&
+		[ "$(last_tick "$W/att2")" -ge $((a + 3)) ] &&
+		kill -0 "$PID" 2>/dev/null; then
+		ok "--console socket=: attached, detached and re-attached during a boot; ticks $((a + 1))-$(last_tick "$W/att2") written while detached are shown on re-attach, the VM runs on"
+	else
+		notok "--console socket=: attach, detach, re-attach" "first attach: last tick '$a'" \
+			"re-attach: $(tr '\n' '|' <"$W/att2" | tail -c 300)" "stderr: $(cat "$W/stderr4")"
+	fi
+	kill -TERM "$PID" 2>/dev/null
+	wait "$PID"
+	s=$?
+	PID=""
+	if [ $s = 1 ] && [ ! -e "$W/con.sock" ]; then ok "--console socket=: SIGTERM stops hyve cleanly (status 1), the socket is removed"
+	else notok "--console socket=: SIGTERM" "status $s: $(cat "$W/stderr4")"; fi
+else
+	echo "ok $((N + 1)) - --console socket= during a boot # SKIP no sockcat (tests/tools)"
+	N=$((N + 1))
+fi
 
 echo "1..$N"
 [ $FAILED = 0 ]

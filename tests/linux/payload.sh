@@ -11,6 +11,7 @@ mkdir -p "$dir/kit"
 cp "$HYVE" "$dir/hyve"
 cp "$top/tests/linux/scenarios.sh" "$top/tests/linux/net.sh" "$top/tests/linux/api-scenarios.sh" "$dir/"
 command -v curl >/dev/null && cp "$(command -v curl)" "$dir/curl"	# the API scenarios
+[ ! -x "$top/build/tests/tools/sockcat" ] || cp "$top/build/tests/tools/sockcat" "$dir/"	# console socket
 # tun.ko (tap scenarios) and tap/vhost_iotlb/vhost/vhost_net.ko (vhost=on)
 # from the rig's kernel package (the rig's base initramfs has only the KVM
 # and virtio modules).

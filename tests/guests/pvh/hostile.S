@@ -902,7 +902,7 @@ sc_ports:
 4:	incl	%edx
 	cmpl	$0x10000, %edx
 	jb	2b
-	PUTS	"out 0 storm done\n"
+	PUTS	"\nout 0 storm done\n"	/* (after the NULs it wrote to COM1) */
 	xorl	%edx, %edx			/* OUT 0xa5.., not the risky ones */
 5:	movl	$4, %ecx
 	pushl	%eax
@@ -919,7 +919,7 @@ sc_ports:
 	movw	$0xcf8, %dx
 	xorl	%eax, %eax
 	outl	%eax, %dx
-	PUTS	"out pattern storm done\n"
+	PUTS	"\nout pattern storm done\n"
 	jmp	finish
 
 	.section .rodata
