@@ -6,7 +6,9 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <linux/if_tun.h>
 #include <linux/kvm.h>
+#include <linux/vhost.h>
 #include <pthread.h>
 #include <seccomp.h>
 #include <stdio.h>
@@ -57,6 +59,8 @@ static const int sb_common[] = {
 static const int sb_vcpu[] = {
 	SCMP_SYS(ioctl),		/* KVM_RUN etc.: numbers below */
 	SCMP_SYS(io_uring_enter),	/* a virtio-blk reset waits for its I/O */
+	SCMP_SYS(epoll_ctl),		/* a virtio-net reset under vhost: the worker
+					   reads the kicks again */
 };
 
 static const int sb_worker[] = {
@@ -94,6 +98,9 @@ static const unsigned long sb_ioctl_vcpu[] = {
 	KVM_REGISTER_COALESCED_MMIO,	/* UART THR coalescing on/off */
 	KVM_UNREGISTER_COALESCED_MMIO,
 	TCSETSF,			/* a crash on this thread restores the tty */
+	/* a virtio-net reset (the guest's status write), before it returns:
+	 * vhost lets go of the rings, the tap goes back to one queue pair */
+	VHOST_NET_SET_BACKEND, VHOST_GET_VRING_BASE, TUNSETQUEUE,
 };
 static const unsigned long sb_ioctl_worker[] = {
 	KVM_IRQ_LINE,			/* INTx of a virtio device */
