@@ -118,7 +118,9 @@ static const unsigned long sb_ioctl_main[] = {
 /*
  * The sanitizer runtime (ASan/UBSan/LSan builds only, never the release
  * binary): its allocator, error reports (read /proc/self/maps, run the
- * symbolizer) and the leak check at exit (stops the world with ptrace).
+ * symbolizer) and the leak check at exit (stops the world with ptrace;
+ * its tracer lists /proc/self/task with getdents, not getdents64: killed,
+ * the process waited for it forever).
  */
 #if defined(__SANITIZE_ADDRESS__)
 #define SB_SANITIZER 1
@@ -131,7 +133,7 @@ static const unsigned long sb_ioctl_main[] = {
 static const int sb_sanitizer[] = {
 	SCMP_SYS(sigaltstack), SCMP_SYS(open), SCMP_SYS(openat), SCMP_SYS(close),
 	SCMP_SYS(readlink), SCMP_SYS(readlinkat), SCMP_SYS(fstat), SCMP_SYS(newfstatat),
-	SCMP_SYS(stat), SCMP_SYS(lstat), SCMP_SYS(getdents64), SCMP_SYS(lseek),
+	SCMP_SYS(stat), SCMP_SYS(lstat), SCMP_SYS(getdents), SCMP_SYS(getdents64), SCMP_SYS(lseek),
 	SCMP_SYS(pread64), SCMP_SYS(mremap), SCMP_SYS(sched_getaffinity),
 	SCMP_SYS(prlimit64), SCMP_SYS(getrlimit), SCMP_SYS(prctl), SCMP_SYS(uname),
 	SCMP_SYS(clone), SCMP_SYS(clone3), SCMP_SYS(fork), SCMP_SYS(vfork),
