@@ -33,8 +33,8 @@
 
 enum act { ALLOWED_ONLY, FORBIDDEN_SYSCALL, FORBIDDEN_IOCTL, ALLOWED_IOCTL, NET_RESET };
 
-/* Run act in a child under kind's filter: its wait status. */
-static int in_child(enum sandbox_kind k, enum sandbox_mode mode, enum act act)
+/* Run body(arg) in a forked child, which exits with its value: the wait status. */
+static int forked(int (*body)(const void *arg), const void *arg)
 {
 	pid_t pid;
 	int st;
@@ -42,45 +42,63 @@ static int in_child(enum sandbox_kind k, enum sandbox_mode mode, enum act act)
 	fflush(NULL);
 	pid = fork();
 	assert_true(pid >= 0);
-	if (pid == 0) {
-		int fd = open("/dev/null", O_RDWR);
-		char c = 0;
-		struct termios t;
-
-		if (fd < 0 || sandbox_install(k, mode) < 0)
-			_exit(99);
-		/* the basics every kind has */
-		if (write(fd, &c, 1) != 1 || getpid() <= 0)
-			_exit(98);
-		switch (act) {
-		case ALLOWED_ONLY:
-			break;
-		case FORBIDDEN_SYSCALL:
-			syscall(SYS_unshare, 0);
-			break;
-		case FORBIDDEN_IOCTL:	/* a terminal query: not a vCPU's business */
-			ioctl(fd, TCGETS, &t);
-			break;
-		case ALLOWED_IOCTL:	/* KVM_RUN on a non-KVM fd: fails, not killed */
-			if (ioctl(fd, KVM_RUN, 0) == 0)
-				_exit(97);
-			break;
-		case NET_RESET: {	/* what a virtio-net reset does (on /dev/null: fails) */
-			struct vhost_vring_file be = { .index = 0, .fd = -1 };
-			struct vhost_vring_state vs = { .index = 0 };
-			struct ifreq ifr = { .ifr_flags = IFF_DETACH_QUEUE };
-
-			if (ioctl(fd, VHOST_NET_SET_BACKEND, &be) == 0 ||
-			    ioctl(fd, VHOST_GET_VRING_BASE, &vs) == 0 || ioctl(fd, TUNSETQUEUE, &ifr) == 0 ||
-			    epoll_ctl(fd, EPOLL_CTL_DEL, fd, NULL) == 0)
-				_exit(96);
-			break;
-		}
-		}
-		_exit(0);
-	}
+	if (pid == 0)
+		_exit(body(arg));
 	assert_int_equal(waitpid(pid, &st, 0), pid);
 	return st;
+}
+
+struct act_args { enum sandbox_kind k; enum sandbox_mode mode; enum act act; };
+
+static int act_body(const void *arg)
+{
+	const struct act_args *a = arg;
+	enum sandbox_kind k = a->k;
+	enum sandbox_mode mode = a->mode;
+	enum act act = a->act;
+	int fd = open("/dev/null", O_RDWR);
+	char c = 0;
+	struct termios t;
+
+	if (fd < 0 || sandbox_install(k, mode) < 0)
+		return 99;
+	/* the basics every kind has */
+	if (write(fd, &c, 1) != 1 || getpid() <= 0)
+		return 98;
+	switch (act) {
+	case ALLOWED_ONLY:
+		break;
+	case FORBIDDEN_SYSCALL:
+		syscall(SYS_unshare, 0);
+		break;
+	case FORBIDDEN_IOCTL:	/* a terminal query: not a vCPU's business */
+		ioctl(fd, TCGETS, &t);
+		break;
+	case ALLOWED_IOCTL:	/* KVM_RUN on a non-KVM fd: fails, not killed */
+		if (ioctl(fd, KVM_RUN, 0) == 0)
+			return 97;
+		break;
+	case NET_RESET: {	/* what a virtio-net reset does (on /dev/null: fails) */
+		struct vhost_vring_file be = { .index = 0, .fd = -1 };
+		struct vhost_vring_state vs = { .index = 0 };
+		struct ifreq ifr = { .ifr_flags = IFF_DETACH_QUEUE };
+
+		if (ioctl(fd, VHOST_NET_SET_BACKEND, &be) == 0 ||
+		    ioctl(fd, VHOST_GET_VRING_BASE, &vs) == 0 || ioctl(fd, TUNSETQUEUE, &ifr) == 0 ||
+		    epoll_ctl(fd, EPOLL_CTL_DEL, fd, NULL) == 0)
+			return 96;
+		break;
+	}
+	}
+	return 0;
+}
+
+/* Run act in a child under kind's filter: its wait status. */
+static int in_child(enum sandbox_kind k, enum sandbox_mode mode, enum act act)
+{
+	struct act_args a = { k, mode, act };
+
+	return forked(act_body, &a);
 }
 
 static void want_killed(int st)
@@ -188,27 +206,23 @@ static void test_setup_keeps_tap_fds(void **state)
 
 /* gmtime_r and timegm (the RTC, on a vCPU thread) in a child under the
  * vCPU filter, after sandbox_setup() (setup) or without it: wait status. */
-static int time_in_child(bool setup)
+static int time_body(const void *arg)
 {
 	struct sandbox_cfg cfg = { .mode = SANDBOX_OFF };
-	pid_t pid;
-	int st;
+	time_t t = 86400 * 365;
+	struct tm tm;
 
-	fflush(NULL);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		time_t t = 86400 * 365;
-		struct tm tm;
+	if ((*(const bool *)arg && sandbox_setup(&cfg) < 0) ||
+	    sandbox_install(SANDBOX_VCPU, SANDBOX_KILL) < 0)
+		return 99;
+	if (!gmtime_r(&t, &tm) || timegm(&tm) != t)
+		return 98;
+	return 0;
+}
 
-		if ((setup && sandbox_setup(&cfg) < 0) || sandbox_install(SANDBOX_VCPU, SANDBOX_KILL) < 0)
-			_exit(99);
-		if (!gmtime_r(&t, &tm) || timegm(&tm) != t)
-			_exit(98);
-		_exit(0);
-	}
-	assert_int_equal(waitpid(pid, &st, 0), pid);
-	return st;
+static int time_in_child(bool setup)
+{
+	return forked(time_body, &setup);
 }
 
 /*
@@ -235,25 +249,19 @@ static void test_time_conversion_after_setup(void **state)
  * filter without it the tracer was killed and hyve waited for it forever.
  * The check runs under each kind's filter; SIGALRM would mean the hang.
  */
+static int leak_check_body(const void *arg)
+{
+	alarm(30);
+	if (sandbox_install(*(const enum sandbox_kind *)arg, SANDBOX_KILL) < 0)
+		return 99;
+	__lsan_do_recoverable_leak_check();
+	return 0;
+}
+
 static void test_leak_check_under_filters(void **state)
 {
-	for (int k = 0; k < SANDBOX_NKINDS; k++) {
-		pid_t pid;
-		int st;
-
-		fflush(NULL);
-		pid = fork();
-		assert_true(pid >= 0);
-		if (pid == 0) {
-			alarm(30);
-			if (sandbox_install(k, SANDBOX_KILL) < 0)
-				_exit(99);
-			__lsan_do_recoverable_leak_check();
-			_exit(0);
-		}
-		assert_int_equal(waitpid(pid, &st, 0), pid);
-		want_exit0(st);
-	}
+	for (enum sandbox_kind k = 0; k < SANDBOX_NKINDS; k++)
+		want_exit0(forked(leak_check_body, &k));
 }
 #else
 static void test_leak_check_under_filters(void **state)
