@@ -735,12 +735,15 @@ static const char usage_fc[] =
 "Serve Firecracker's API on the Unix socket PATH (default /run/firecracker.socket,\n"
 "mode 0600) and boot the VM it configures on InstanceStart; with --config-file,\n"
 "boot the VM described there (Firecracker's JSON) at once.  --no-api needs\n"
-"--config-file.  Accepted and ignored for jailer compatibility: --boot-timer,\n"
-"--no-seccomp, --show-level, --show-log-origin, --level L, --start-time-us T,\n"
+"--config-file.  The vCPU and device threads run under hyve's seccomp filters\n"
+"(as `hyve run`; the API thread and the main thread have none yet), unless\n"
+"--no-seccomp.  Accepted and ignored for jailer compatibility: --boot-timer,\n"
+"--show-level, --show-log-origin, --level L, --start-time-us T,\n"
 "--start-time-cpu-us T, --parent-cpu-time-us T.\n"
 "The guest console is the serial port on stdin/stdout.\n";
 
-enum { FC_API_SOCK = 512, FC_CONFIG, FC_NO_API, FC_ID, FC_VERSION, FC_IGNORE, FC_IGNORE_ARG };
+enum { FC_API_SOCK = 512, FC_CONFIG, FC_NO_API, FC_ID, FC_VERSION, FC_NO_SECCOMP, FC_IGNORE,
+       FC_IGNORE_ARG };
 
 static const struct option fc_options[] = {
 	{ "api-sock",		required_argument, NULL, FC_API_SOCK },
@@ -749,7 +752,7 @@ static const struct option fc_options[] = {
 	{ "id",			required_argument, NULL, FC_ID },
 	{ "version",		no_argument,	   NULL, FC_VERSION },
 	{ "boot-timer",		no_argument,	   NULL, FC_IGNORE },
-	{ "no-seccomp",		no_argument,	   NULL, FC_IGNORE },
+	{ "no-seccomp",		no_argument,	   NULL, FC_NO_SECCOMP },
 	{ "show-level",		no_argument,	   NULL, FC_IGNORE },
 	{ "show-log-origin",	no_argument,	   NULL, FC_IGNORE },
 	{ "level",		required_argument, NULL, FC_IGNORE_ARG },
@@ -819,6 +822,9 @@ static int cmd_fc(int argc, char **argv, uint64_t t0)
 	static char devopts[FC_MAX_DRIVES + FC_MAX_IFACES][FC_PATH_MAX + 64];
 	struct console *con = NULL;
 	struct api *api = NULL;
+	/* the API thread (not filtered yet) detaches and re-attaches the VM
+	 * from the main thread's side: the main thread stays unfiltered too */
+	struct sandbox_cfg sb = { .mode = SANDBOX_KILL, .main_unfiltered = true };
 	bool no_api = false;
 	int opt, status = VM_ERROR, sfd = -1;
 
@@ -837,6 +843,7 @@ static int cmd_fc(int argc, char **argv, uint64_t t0)
 		case FC_VERSION:
 			printf("Firecracker v1.4.0 (hyve %s)\n", HYVE_VERSION);
 			return 0;
+		case FC_NO_SECCOMP: sb.mode = SANDBOX_OFF; break;
 		case FC_IGNORE: case FC_IGNORE_ARG: break;
 		case 'h':
 			fputs(usage_fc, stdout);
@@ -851,6 +858,8 @@ static int cmd_fc(int argc, char **argv, uint64_t t0)
 		return fail("--no-api needs --config-file (nothing could configure the VM)");
 
 	install_fatal_handlers();
+	if (sandbox_setup(&sb) < 0)	/* before anything is opened: it closes inherited fds */
+		return fail(err_msg());
 	if ((sfd = block_signals()) < 0)
 		return fail("cannot set up signal handling");
 	if (api_open(&api, no_api ? NULL : sock, id, true) < 0 ||
@@ -898,6 +907,8 @@ static int cmd_fc(int argc, char **argv, uint64_t t0)
 			continue;
 		}
 		o.cmdline = cmdline;
+		o.sb = sb;
+		o.sandboxed = true;	/* run_vm opens the workers' gate */
 		g.have_kernel = g.k_open = true;
 		status = run_vm(&cfg, &o, &g, con, api, t0);
 		free(cmdline);
