@@ -430,9 +430,11 @@ static void handle(void *arg, const char *method, const char *path, const char *
 	api_log(a, "%.16s %.256s: %d", method, path, r.status);
 	unlock(&a->lock, LOCK_API);
 	resp->status = r.status;
-	resp->body = r.body;
+	resp->body = r.body;	/* the server frees it once sent */
 	resp->type = r.action == FC_ACT_PROMETHEUS && r.status == 200 ?
 		     "text/plain; version=0.0.4" : NULL;
+	r.body = NULL;
+	fc_reply_free(&r);	/* the rest (a media change's path) */
 }
 
 static void tick(void *arg)
