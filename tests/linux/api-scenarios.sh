@@ -102,6 +102,14 @@ for step in "PUT /logger {\"log_path\":\"$W/fc.log\",\"level\":\"Debug\",\"show_
 	if [ "$m" = GET ]; then api GET "$p"; [ "$CODE" = 200 ] && CODE=204; else api "$m" "$p" "$b"; fi
 	[ "$CODE" = 204 ] || { seq_ok=0; notok "getting-started: $m $p" "status $CODE: $(cat "$W/body")"; }
 done
+# hyve ctl top through the boot, a sample a second: the virtio drivers'
+# accesses to their BARs show as they probe (later, kicks go through
+# ioeventfds and interrupts through irqfds: no exit to hyve)
+TOPPID=""
+if [ $seq_ok = 1 ]; then
+	"$HYVE" ctl --api-sock "$SOCK" top --count 90 --interval 1 >"$W/top-boot" 2>&1 &
+	TOPPID=$!
+fi
 if [ $seq_ok = 1 ] && wait_for "$W/console" 'tick 2' 300; then
 	ok "getting-started sequence (logger, boot-source, drives, machine-config, $([ $NET = 1 ] && echo 'network-interfaces, ')InstanceStart) boots the kit"
 else
@@ -181,6 +189,29 @@ if [ "$CODE" = 200 ] && grep -q '"IO":{"count":[1-9]' "$W/body" &&
 	ok "GET /hyve/stats shows IO exits and the UART's writes"
 else
 	notok "GET /hyve/stats shows IO exits and the UART's writes" "$CODE $(head -c 600 "$W/body")"
+fi
+api GET /hyve/stats
+VDEVS="virtio-blk"
+[ $NET = 0 ] || VDEVS="virtio-blk virtio-net"
+nd=0
+for d in $VDEVS; do nd=$((nd + 1)); done
+seen=0
+for d in $VDEVS; do
+	grep -Eq "\"name\":\"$d[^\"]*\",\"base\":[0-9]+,\"len\":[0-9]+,\"reads\":[0-9]+,\"writes\":[1-9]" "$W/body" &&
+		seen=$((seen + 1))
+done
+if [ "$CODE" = 200 ] && [ $seen = $nd ]; then
+	ok "GET /hyve/stats shows the guest's accesses to the BARs of $VDEVS"
+else
+	notok "GET /hyve/stats shows the virtio BAR accesses" "$CODE $(grep -o '"name":"virtio[^}]*' "$W/body" | head -4)"
+fi
+[ -z "$TOPPID" ] || wait "$TOPPID"
+seen=0
+for d in $VDEVS; do grep -Eq "^mmio +$d" "$W/top-boot" && seen=$((seen + 1)); done
+if [ $seen = $nd ]; then
+	ok "hyve ctl top during the boot shows the BAR exits of $VDEVS as the drivers probe"
+else
+	notok "hyve ctl top during the boot shows virtio exits" "$(grep -E '^(mmio|pio) ' "$W/top-boot" | sort -u | head -8 | tr '\n' '|')"
 fi
 api GET /hyve/metrics
 if [ "$CODE" = 200 ] && grep -q '^hyve_exits_total{reason="IO"} [1-9]' "$W/body"; then
