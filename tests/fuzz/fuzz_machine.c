@@ -60,12 +60,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 2:		/* MMIO anywhere */
 			fz_access(vm, false, wr, fz_get(&f, 8), fz_width(op >> 6, 8), fz_get(&f, 8));
 			break;
-		case 3: {	/* guest RAM */
-			unsigned off = (unsigned)fz_get(&f, 2), n = 1 + (op >> 5);
-			for (unsigned i = 0; i < n && off + i < (1u << 16); i++)
-				ram[off + i] = (uint8_t)fz_get(&f, 1);
+		case 3:		/* guest RAM */
+			fz_ram_write(&f, ram, op);
 			break;
-		}
 		}
 	}
 	vm_destroy(vm);

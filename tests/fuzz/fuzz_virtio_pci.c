@@ -68,12 +68,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			pci_cfg_access(bus, 0, 1, 0, reg, wr, s, &v);
 			break;
 		}
-		case 3: {	/* guest RAM: rings, descriptors, request headers */
-			unsigned off = (unsigned)fz_get(&f, 2), n = 1 + (op >> 5);
-			for (unsigned i = 0; i < n && off + i < (1u << 16); i++)
-				ram[off + i] = (uint8_t)fz_get(&f, 1);
+		case 3:		/* guest RAM */
+			fz_ram_write(&f, ram, op);
 			break;
-		}
 		}
 	}
 	vm_destroy(vm);

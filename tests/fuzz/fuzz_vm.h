@@ -81,4 +81,14 @@ static inline void fz_access(struct vm *vm, bool pio, bool write, uint64_t addr,
 		CHECK((v & ~io_mask(size)) == 0);
 }
 
+/* The guest writes RAM (rings, descriptors, request headers): 1 + (op >> 5)
+ * input bytes at an input-chosen offset in ram's first 64 KiB. */
+static inline void fz_ram_write(struct fz *f, uint8_t *ram, uint8_t op)
+{
+	unsigned off = (unsigned)fz_get(f, 2), n = 1 + (op >> 5);
+
+	for (unsigned i = 0; i < n && off + i < (1u << 16); i++)
+		ram[off + i] = (uint8_t)fz_get(f, 1);
+}
+
 #endif
